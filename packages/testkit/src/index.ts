@@ -1,0 +1,5 @@
+export * from './startEmulators';
+export * from './startKinesisLocal';
+export * from './freePort';
+export * from './streams';
+export * from './faults';

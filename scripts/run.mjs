@@ -1,0 +1,78 @@
+// Entry point of the README's commands: `npm test`, `npm run demo`, `npm run bench`.
+// Installs the pinned pnpm if needed, installs the workspace from the lockfile, then runs turbo.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pnpm, pnpmEnv } from './pnpm.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const [command, ...rest] = process.argv.slice(2);
+const env = pnpmEnv();
+env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+function run(args) {
+  return pnpm(args, env);
+}
+
+function install() {
+  if (process.env.SHARDLINE_SKIP_INSTALL === '1') return;
+  const status = run(['install', '--frozen-lockfile', '--prefer-offline', '--reporter=append-only']);
+  if (status !== 0) process.exit(status);
+}
+
+function workspaceDirs() {
+  return ['packages', 'apps'].flatMap((d) => fs.readdirSync(path.join(root, d)).map((p) => path.join(root, d, p)));
+}
+
+function summarizeJest() {
+  let passed = 0;
+  let failed = 0;
+  let missing = [];
+  for (const dir of workspaceDirs()) {
+    const file = path.join(dir, '.jest-results.json');
+    if (!JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).scripts?.test) continue;
+    if (!fs.existsSync(file)) {
+      missing.push(path.relative(root, dir));
+      continue;
+    }
+    const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+    passed += r.numPassedTests;
+    // A suite that fails to load has no failed tests but is a failure all the same.
+    failed += r.numFailedTests + r.numRuntimeErrorTestSuites;
+    console.log(`  ${path.relative(root, dir).padEnd(28)} ${String(r.numPassedTests).padStart(5)} passed ${String(r.numFailedTests + r.numRuntimeErrorTestSuites).padStart(3)} failed`);
+  }
+  if (missing.length) console.log(`  no jest results from: ${missing.join(', ')}`);
+  return { passed, failed, missing };
+}
+
+switch (command) {
+  case 'test': {
+    install();
+    for (const dir of workspaceDirs()) fs.rmSync(path.join(dir, '.jest-results.json'), { force: true });
+    const deps = run(['exec', 'node', 'scripts/check-deps.cjs']);
+    const typecheck = run(['exec', 'turbo', 'run', 'typecheck', '--concurrency=2', '--continue', '--output-logs=errors-only', ...rest]);
+    // One package's jest at a time: integration tests time leases and failovers on a 2-core machine.
+    const tests = run(['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', '--', '--json', '--outputFile=.jest-results.json', ...(process.env.CI ? ['--ci'] : [])]);
+    console.log('\njest results by package:');
+    const { passed, failed, missing } = summarizeJest();
+    if (deps !== 0) console.log('dependency check failed');
+    if (typecheck !== 0) console.log('typecheck failed');
+    const ok = deps === 0 && typecheck === 0 && tests === 0 && failed === 0 && missing.length === 0;
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exit(ok ? 0 : 1);
+  }
+  case 'demo': {
+    install();
+    const built = run(['exec', 'turbo', 'run', 'build', '--filter=@shardline/demo...', '--output-logs=errors-only']);
+    if (built !== 0) process.exit(built);
+    process.exit(run(['--filter', '@shardline/demo', 'start', ...rest]));
+  }
+  case 'bench': {
+    install();
+    // Benchmarks measure; never two at once.
+    process.exit(run(['exec', 'turbo', 'run', 'bench', '--concurrency=1', ...rest]));
+  }
+  default:
+    console.error('usage: node scripts/run.mjs test|demo|bench [args]');
+    process.exit(2);
+}
