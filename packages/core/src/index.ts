@@ -9,3 +9,4 @@ export * from './backoff';
 export * from './Logger';
 export * from './Metrics';
 export * from './awsClients';
+export * from './md5';

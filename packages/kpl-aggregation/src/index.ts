@@ -1,2 +1,8 @@
-// Filled by its own issue; see README.md.
-export {};
+export * from './AggregatedRecordFormat';
+export * from './UserRecord';
+export * from './resolveAggregatorOptions';
+export * from './Aggregator';
+export * from './ShardMap';
+export * from './ShardAggregator';
+export * from './decodeAggregatedRecord';
+export * from './deaggregate';

@@ -1,0 +1,151 @@
+import { type KinesisClient, ListShardsCommand, type ListShardsCommandInput, type Shard } from '@aws-sdk/client-kinesis';
+import { classifyAwsError, findRangeIndex, type HashKeyRange, hashKeyToWords, Md5Scratch, md5Utf8Words, parseExplicitHashKey, parseHashKeyRange, rangeContains } from '@shardline/core';
+
+/** One shard of a {@link ShardMap}. @public */
+export interface ShardInfo {
+  readonly shardId: string;
+  readonly range: HashKeyRange;
+  readonly parentShardId?: string;
+  readonly adjacentParentShardId?: string;
+  /** False for a shard that has ended (has an EndingSequenceNumber). */
+  readonly open: boolean;
+}
+
+/** Which stream to read shards of: by name or by ARN. @public */
+export type StreamRef = { readonly streamName: string; readonly streamArn?: undefined } | { readonly streamArn: string; readonly streamName?: undefined };
+
+function toShardInfo(shard: Shard): ShardInfo {
+  return {
+    shardId: shard.ShardId!,
+    range: parseHashKeyRange(shard.HashKeyRange, `shard ${shard.ShardId} HashKeyRange`),
+    ...(shard.ParentShardId ? { parentShardId: shard.ParentShardId } : {}),
+    ...(shard.AdjacentParentShardId ? { adjacentParentShardId: shard.AdjacentParentShardId } : {}),
+    open: !shard.SequenceNumberRange?.EndingSequenceNumber,
+  };
+}
+
+/**
+ * Every shard of a stream (open and closed) from ListShards, across pages. Asks for open shards
+ * only when `openOnly` (ShardFilter AT_LATEST), and filters closed ones itself too, because
+ * kinesalite ignores ShardFilter.
+ * @public
+ */
+export async function listShards(client: KinesisClient, stream: StreamRef, openOnly = false): Promise<ShardInfo[]> {
+  const shards: ShardInfo[] = [];
+  let nextToken: string | undefined;
+  do {
+    const input: ListShardsCommandInput = nextToken
+      ? { NextToken: nextToken, MaxResults: 1000 }
+      : { ...(stream.streamArn ? { StreamARN: stream.streamArn } : { StreamName: stream.streamName }), MaxResults: 1000, ...(openOnly ? { ShardFilter: { Type: 'AT_LATEST' } } : {}) };
+    let out;
+    try {
+      out = await client.send(new ListShardsCommand(input));
+    } catch (error) {
+      throw classifyAwsError(error);
+    }
+    for (const s of out.Shards ?? []) shards.push(toShardInfo(s));
+    nextToken = out.NextToken;
+  } while (nextToken);
+  return openOnly ? shards.filter((s) => s.open) : shards;
+}
+
+/**
+ * An immutable snapshot of a stream's open shards, sorted by hash-key range, answering "which shard
+ * will this record land on" by binary search. Partition keys are hashed with an allocation-free
+ * MD5 and compared as 32-bit words, so prediction costs little more than the hash itself.
+ * @public
+ */
+export class ShardMap {
+  /** Open shards sorted by ending hash key. */
+  readonly shards: readonly ShardInfo[];
+  private readonly ranges: HashKeyRange[];
+  private readonly startWords: Uint32Array;
+  private readonly endWords: Uint32Array;
+  private readonly byId: Map<string, ShardInfo>;
+  private readonly scratch = new Md5Scratch();
+  private readonly hashWords = new Uint32Array(4);
+
+  /** Builds a map from shards (SDK `Shard` objects or {@link ShardInfo}); closed shards are left out. */
+  constructor(shards: Iterable<Shard | ShardInfo>) {
+    const infos = [...shards].map((s) => ('ShardId' in s ? toShardInfo(s) : s));
+    this.byId = new Map(infos.map((s) => [s.shardId, s]));
+    this.shards = infos.filter((s) => s.open).sort((a, b) => (a.range.endingHashKey < b.range.endingHashKey ? -1 : 1));
+    this.ranges = this.shards.map((s) => s.range);
+    this.startWords = new Uint32Array(this.shards.length * 4);
+    this.endWords = new Uint32Array(this.shards.length * 4);
+    this.shards.forEach((s, i) => {
+      hashKeyToWords(s.range.startingHashKey, this.startWords, i * 4);
+      hashKeyToWords(s.range.endingHashKey, this.endWords, i * 4);
+    });
+  }
+
+  /** Reads the stream's open shards with ListShards (paged) and builds a map. */
+  static async fromStream(client: KinesisClient, stream: StreamRef): Promise<ShardMap> {
+    return new ShardMap(await listShards(client, stream, true));
+  }
+
+  /** Number of open shards. */
+  get size(): number {
+    return this.shards.length;
+  }
+
+  /** A shard by id, open or closed (closed ones only if they were given to the constructor). */
+  shard(shardId: string): ShardInfo | undefined {
+    return this.byId.get(shardId);
+  }
+
+  /** Index into {@link shards} of the shard owning the partition key's MD5, or -1 (hole). */
+  indexForPartitionKey(partitionKey: string): number {
+    const h = this.hashWords;
+    md5Utf8Words(partitionKey, h, 0, this.scratch);
+    const ends = this.endWords;
+    let lo = 0;
+    let hi = this.shards.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = mid * 4;
+      // ends[mid] < h ?
+      let less = false;
+      for (let k = 0; k < 4; k++) {
+        const x = ends[m + k]!;
+        const y = h[k]!;
+        if (x !== y) {
+          less = x < y;
+          break;
+        }
+      }
+      if (less) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo >= this.shards.length) return -1;
+    const s = this.startWords;
+    const m = lo * 4;
+    for (let k = 0; k < 4; k++) {
+      const x = s[m + k]!;
+      const y = h[k]!;
+      if (x !== y) return x < y ? lo : -1;
+    }
+    return lo;
+  }
+
+  /** Index into {@link shards} of the shard owning `hashKey`, or -1. */
+  indexForHashKey(hashKey: bigint): number {
+    return findRangeIndex(this.ranges, hashKey);
+  }
+
+  /** Index of the shard a record routes to: by explicit hash key if given, else by partition key. */
+  indexForRecord(partitionKey: string, explicitHashKey?: string): number {
+    return explicitHashKey === undefined ? this.indexForPartitionKey(partitionKey) : this.indexForHashKey(parseExplicitHashKey(explicitHashKey));
+  }
+
+  /** The shard a record routes to, or undefined when the map has a hole there. */
+  shardForRecord(partitionKey: string, explicitHashKey?: string): ShardInfo | undefined {
+    return this.shards[this.indexForRecord(partitionKey, explicitHashKey)];
+  }
+
+  /** True when the named shard (open or closed) is known and its range contains `hashKey`. */
+  shardContains(shardId: string, hashKey: bigint): boolean {
+    const s = this.byId.get(shardId);
+    return s !== undefined && rangeContains(s.range, hashKey);
+  }
+}

@@ -1,0 +1,167 @@
+import * as crypto from 'node:crypto';
+import { KPL_DIGEST_BYTES, KPL_MAGIC } from './AggregatedRecordFormat';
+
+/** Why a record that starts like an aggregate could not be decoded. @public */
+export type DeaggregationFailure = 'TOO_SHORT' | 'MD5_MISMATCH' | 'PROTOBUF' | 'EMPTY';
+
+/** The parsed structure of an aggregate: key tables and, per user record, where its bytes are. @public */
+export interface DecodedAggregate {
+  readonly partitionKeys: readonly string[];
+  readonly explicitHashKeys: readonly string[];
+  /** Per record: partition-key index. */
+  readonly partitionKeyIndexes: Uint32Array;
+  /** Per record: explicit-hash-key index, or -1. */
+  readonly explicitHashKeyIndexes: Int32Array;
+  /** Per record: start and end of its data within the input buffer. */
+  readonly dataStart: Uint32Array;
+  readonly dataEnd: Uint32Array;
+  readonly count: number;
+}
+
+class ProtobufError extends Error {}
+
+/** True when `data` starts with the KPL magic. @public */
+export function hasKplMagic(data: Uint8Array): boolean {
+  return data.length >= 4 && data[0] === 0xf3 && data[1] === 0x89 && data[2] === 0x9a && data[3] === 0xc2;
+}
+
+function readVarint(buf: Uint8Array, pos: { o: number }, end: number): number {
+  let result = 0;
+  let shift = 0;
+  for (;;) {
+    if (pos.o >= end) throw new ProtobufError('truncated varint');
+    const b = buf[pos.o++]!;
+    if (shift < 28) result |= (b & 0x7f) << shift;
+    else result += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return shift < 28 ? result >>> 0 : result;
+    shift += 7;
+    if (shift > 63) throw new ProtobufError('varint too long');
+  }
+}
+
+function skipField(buf: Uint8Array, pos: { o: number }, end: number, wireType: number): void {
+  switch (wireType) {
+    case 0:
+      readVarint(buf, pos, end);
+      return;
+    case 1:
+      pos.o += 8;
+      break;
+    case 2:
+      pos.o += readVarint(buf, pos, end);
+      break;
+    case 5:
+      pos.o += 4;
+      break;
+    default:
+      throw new ProtobufError(`unsupported wire type ${wireType}`);
+  }
+  if (pos.o > end) throw new ProtobufError('truncated field');
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function readString(buf: Uint8Array, pos: { o: number }, end: number): string {
+  const len = readVarint(buf, pos, end);
+  const stop = pos.o + len;
+  if (stop > end) throw new ProtobufError('truncated string');
+  let s: string;
+  try {
+    s = utf8.decode(buf.subarray(pos.o, stop));
+  } catch {
+    throw new ProtobufError('invalid UTF-8 in string');
+  }
+  pos.o = stop;
+  return s;
+}
+
+/**
+ * Decodes a KPL aggregate: magic, protobuf, MD5. Returns the failure reason instead of throwing
+ * (the caller returns the raw record, as the KCL does), or `undefined` when `data` has no magic.
+ * Validates every index before returning, so a decoded aggregate can always be expanded in full.
+ * @public
+ */
+export function decodeAggregatedRecord(data: Uint8Array, verifyChecksum = true): DecodedAggregate | DeaggregationFailure | undefined {
+  if (!hasKplMagic(data)) return undefined;
+  if (data.length < KPL_MAGIC.length + KPL_DIGEST_BYTES) return 'TOO_SHORT';
+  const end = data.length - KPL_DIGEST_BYTES;
+  if (verifyChecksum) {
+    const digest = crypto.createHash('md5').update(data.subarray(KPL_MAGIC.length, end)).digest();
+    for (let i = 0; i < KPL_DIGEST_BYTES; i++) if (digest[i] !== data[end + i]) return 'MD5_MISMATCH';
+  }
+  try {
+    const decoded = parse(data, KPL_MAGIC.length, end);
+    // An aggregate of zero records would make the Kinesis record vanish: hand it over raw instead.
+    return decoded.count === 0 ? 'EMPTY' : decoded;
+  } catch (error) {
+    if (error instanceof ProtobufError) return 'PROTOBUF';
+    throw error;
+  }
+}
+
+function parse(buf: Uint8Array, start: number, end: number): DecodedAggregate {
+  const partitionKeys: string[] = [];
+  const explicitHashKeys: string[] = [];
+  // Upper bound on records: each takes at least 6 bytes (tag, len, pk tag+idx, data tag+len).
+  const cap = Math.max(1, Math.floor((end - start) / 6));
+  let pkIdx = new Uint32Array(Math.min(cap, 1024));
+  let ehkIdx = new Int32Array(pkIdx.length);
+  let dStart = new Uint32Array(pkIdx.length);
+  let dEnd = new Uint32Array(pkIdx.length);
+  let count = 0;
+  const pos = { o: start };
+  while (pos.o < end) {
+    const key = readVarint(buf, pos, end);
+    const field = key >>> 3;
+    const wire = key & 7;
+    if (field === 1 && wire === 2) partitionKeys.push(readString(buf, pos, end));
+    else if (field === 2 && wire === 2) explicitHashKeys.push(readString(buf, pos, end));
+    else if (field === 3 && wire === 2) {
+      const len = readVarint(buf, pos, end);
+      const recEnd = pos.o + len;
+      if (recEnd > end) throw new ProtobufError('truncated record');
+      let p = -1;
+      let e = -1;
+      let ds = -1;
+      let de = -1;
+      while (pos.o < recEnd) {
+        const k = readVarint(buf, pos, recEnd);
+        const f = k >>> 3;
+        const w = k & 7;
+        if (f === 1 && w === 0) p = readVarint(buf, pos, recEnd);
+        else if (f === 2 && w === 0) e = readVarint(buf, pos, recEnd);
+        else if (f === 3 && w === 2) {
+          const dl = readVarint(buf, pos, recEnd);
+          ds = pos.o;
+          de = ds + dl;
+          if (de > recEnd) throw new ProtobufError('truncated data');
+          pos.o = de;
+        } else skipField(buf, pos, recEnd, w);
+      }
+      if (p < 0 || ds < 0) throw new ProtobufError('record lacks a required field');
+      if (p > 0x7fffffff || e > 0x7fffffff) throw new ProtobufError('key index out of range');
+      if (count === pkIdx.length) {
+        const n = Math.min(cap, pkIdx.length * 4);
+        const grow = <A extends Uint32Array | Int32Array>(a: A, make: (n: number) => A): A => {
+          const b = make(n);
+          b.set(a);
+          return b;
+        };
+        pkIdx = grow(pkIdx, (n) => new Uint32Array(n));
+        ehkIdx = grow(ehkIdx, (n) => new Int32Array(n));
+        dStart = grow(dStart, (n) => new Uint32Array(n));
+        dEnd = grow(dEnd, (n) => new Uint32Array(n));
+      }
+      pkIdx[count] = p;
+      ehkIdx[count] = e;
+      dStart[count] = ds;
+      dEnd[count] = de;
+      count++;
+    } else skipField(buf, pos, end, wire);
+  }
+  for (let i = 0; i < count; i++) {
+    if (pkIdx[i]! >= partitionKeys.length) throw new ProtobufError('partition key index out of range');
+    if (ehkIdx[i]! >= explicitHashKeys.length) throw new ProtobufError('explicit hash key index out of range');
+  }
+  return { partitionKeys, explicitHashKeys, partitionKeyIndexes: pkIdx, explicitHashKeyIndexes: ehkIdx, dataStart: dStart, dataEnd: dEnd, count };
+}
