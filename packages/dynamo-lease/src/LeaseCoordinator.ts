@@ -1,0 +1,539 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  createDynamoDbClient,
+  LeaseLostError,
+  ResourceNotFoundError,
+  ShutdownError,
+  type Counter,
+  type ExtendedSequenceNumber,
+  type Gauge,
+  type Histogram,
+  type Logger,
+} from '@shardline/core';
+import { EventEmitter } from 'node:events';
+import { Checkpointer, type CheckpointChange, type CheckpointWriter } from './Checkpointer';
+import { newLease, type Lease, type LeaseSpec } from './Lease';
+import { LeaseExpiryTracker } from './LeaseExpiryTracker';
+import { LeaseRenewer, lostReason, type HeldLease, type LeaseLostReason } from './LeaseRenewer';
+import { LeaseTable } from './LeaseTable';
+import { decideLeasesToTake, type LeaseTakerDecision } from './LeaseTaker';
+import { resolveLeaseCoordinatorOptions, type LeaseCoordinatorOptions, type ResolvedLeaseCoordinatorOptions } from './resolveLeaseOptions';
+
+/** Events of a {@link LeaseCoordinator}. @public */
+export interface LeaseCoordinatorEvents {
+  /** This worker now holds the lease (taken, stolen, claimed or reclaimed at start). */
+  leaseAcquired: [lease: Lease];
+  /** This worker no longer holds the lease and did not give it up itself. */
+  leaseLost: [lease: Lease, reason: LeaseLostReason];
+  /** This worker gave the lease back in DynamoDB (graceful stop or {@link LeaseCoordinator.releaseLease}). */
+  leaseReleased: [lease: Lease];
+  /** A background renewal or taker run failed; emitted only when someone listens. */
+  error: [error: unknown];
+}
+
+/** Options of {@link LeaseCoordinator.stop}. @public */
+export interface StopOptions {
+  /**
+   * Give every held lease back in DynamoDB (remove the owner, bump the counter) so that peers take
+   * them on their next taker run instead of waiting for them to expire. Default true. With false,
+   * leases are only dropped locally, as the KCL 2.x does.
+   */
+  readonly release?: boolean;
+}
+
+/** A lease's checkpoint as stored. @public */
+export interface StoredCheckpoint {
+  readonly checkpoint: ExtendedSequenceNumber | undefined;
+  readonly pendingCheckpoint: ExtendedSequenceNumber | undefined;
+  readonly pendingCheckpointState: Uint8Array | undefined;
+  /** Owner changes since that checkpoint was written. */
+  readonly ownerSwitchesSinceCheckpoint: number;
+}
+
+type TakeKind = 'take' | 'steal' | 'reclaim' | 'acquire' | 'claim';
+type TakeOutcome = 'taken' | 'conflict' | 'error';
+
+/** Full scans (with takes in between) per taker run when takes lose races. */
+const MAX_TAKER_ROUNDS = 3;
+/** Parallel writes for bulk operations (lease creation, release on stop). */
+const BULK_CONCURRENCY = 10;
+
+interface Instruments {
+  held: Gauge;
+  renewals: Counter;
+  takes: Counter;
+  lost: Counter;
+  released: Counter;
+  checkpoints: Counter;
+  takerRuns: Counter;
+  scanMs: Histogram;
+  totalLeases: Gauge;
+  workers: Gauge;
+  spillover: Gauge;
+}
+
+/**
+ * One worker's side of KCL-style lease coordination over a DynamoDB lease table.
+ *
+ * - The **renewer** renews every held lease each `failoverTimeMs / 3 - epsilonMs` with one
+ *   conditional UpdateItem per lease (no scan), and drops a lease the moment a renewal is rejected
+ *   or none has succeeded for `failoverTimeMs`.
+ * - The **taker** scans the table at most `takerIntervalMs` apart, and also right when a lease it
+ *   watches is due to expire; it detects expiry by watching counters on this process's monotonic
+ *   clock, and takes or steals leases to balance by count as the KCL 2.x does.
+ * - {@link stop} releases held leases in DynamoDB so peers take them at once.
+ *
+ * Listen to `leaseAcquired`, `leaseLost` and `leaseReleased`; get a {@link Checkpointer} for a
+ * held lease with {@link checkpointer}.
+ * @public
+ */
+export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> implements CheckpointWriter {
+  /** This worker's id (the `leaseOwner` it writes). */
+  readonly workerId: string;
+  /** The lease table. */
+  readonly table: LeaseTable;
+  /** The resolved options, with derived intervals. */
+  readonly options: ResolvedLeaseCoordinatorOptions;
+
+  private readonly client: DynamoDBClient;
+  private readonly ownsClient: boolean;
+  private readonly logger: Logger;
+  private readonly renewer: LeaseRenewer;
+  private readonly tracker: LeaseExpiryTracker;
+  private readonly metrics: Instruments;
+  private readonly checkpointers = new WeakMap<HeldLease, Checkpointer>();
+  private readonly abort = new AbortController();
+  private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  private initPromise: Promise<void> | undefined;
+  private startPromise: Promise<void> | undefined;
+  private stopPromise: Promise<void> | undefined;
+  private loops: Promise<void>[] = [];
+  private takerChain: Promise<unknown> = Promise.resolve();
+  private lastObservedAt = -Infinity;
+
+  constructor(options: LeaseCoordinatorOptions) {
+    super();
+    this.options = resolveLeaseCoordinatorOptions(options);
+    const o = this.options;
+    this.workerId = o.workerId;
+    this.ownsClient = o.client === undefined;
+    this.client = o.client ?? createDynamoDbClient(o.clientOptions);
+    this.logger = o.logger.child({ component: 'LeaseCoordinator', workerId: o.workerId });
+    this.table = new LeaseTable({ tableName: o.tableName, client: this.client, billingMode: o.billingMode, tableActiveTimeoutMs: o.tableActiveTimeoutMs, clock: o.clock, logger: o.logger });
+    this.tracker = new LeaseExpiryTracker(o.failoverTimeMs);
+    const m = o.metrics;
+    this.metrics = {
+      held: m.gauge({ name: 'dynamo_lease_held', help: 'Leases this worker holds' }),
+      renewals: m.counter({ name: 'dynamo_lease_renewals_total', help: 'Lease renewals by result', labelNames: ['result'] }),
+      takes: m.counter({ name: 'dynamo_lease_takes_total', help: 'Lease takes by kind and result', labelNames: ['kind', 'result'] }),
+      lost: m.counter({ name: 'dynamo_lease_lost_total', help: 'Leases lost by reason', labelNames: ['reason'] }),
+      released: m.counter({ name: 'dynamo_lease_released_total', help: 'Leases released in DynamoDB' }),
+      checkpoints: m.counter({ name: 'dynamo_lease_checkpoints_total', help: 'Checkpoint writes by kind and result', labelNames: ['kind', 'result'] }),
+      takerRuns: m.counter({ name: 'dynamo_lease_taker_runs_total', help: 'Taker runs (table scans)' }),
+      scanMs: m.histogram({ name: 'dynamo_lease_taker_scan_ms', help: 'Duration of the taker scan in milliseconds' }),
+      totalLeases: m.gauge({ name: 'dynamo_lease_table_leases', help: 'Leases in the table at the last scan' }),
+      workers: m.gauge({ name: 'dynamo_lease_workers', help: 'Workers seen at the last scan' }),
+      spillover: m.gauge({ name: 'dynamo_lease_spillover', help: 'Leases the target lost to maxLeasesForWorker' }),
+    };
+    this.renewer = new LeaseRenewer({
+      table: this.table,
+      failoverTimeMs: o.failoverTimeMs,
+      maxConcurrentRenewals: o.maxConcurrentRenewals,
+      clock: o.clock,
+      logger: this.logger,
+      onLost: (lease, reason) => {
+        this.metrics.lost.add(1, { reason });
+        this.metrics.held.set(this.renewer.size);
+        this.notify('leaseLost', lease, reason);
+      },
+      onRenewal: (result, error) => {
+        this.metrics.renewals.add(1, { result });
+        if (error !== undefined) this.reportError(error);
+      },
+    });
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Creates the table if needed (and allowed) and waits until it is ACTIVE. Idempotent (the seed's `Init`). */
+  init(): Promise<void> {
+    this.initPromise ??= (async () => {
+      if (this.options.createTableIfNotExists) await this.table.createTableIfNotExists(this.abort.signal);
+      else await this.table.waitUntilActive(this.abort.signal);
+    })();
+    return this.initPromise;
+  }
+
+  /**
+   * Initialises the table, takes back the leases this worker id already owns (a restart with a
+   * stable `workerId` gets its shards back at once), then starts the renewer and the taker.
+   * If it fails, the coordinator is stopped and the error rethrown.
+   */
+  start(): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped') return Promise.reject(new ShutdownError('lease coordinator is stopped'));
+    this.startPromise ??= (async () => {
+      try {
+        await this.init();
+        this.state = 'running';
+        await this.serially(() => this.reclaimOwnLeases());
+      } catch (error) {
+        await this.stop({ release: true });
+        throw error;
+      }
+      this.loops = [this.renewerLoop(), this.takerLoop()];
+      this.logger.info({ failoverTimeMs: this.options.failoverTimeMs, renewIntervalMs: this.options.renewIntervalMs, takerIntervalMs: this.options.takerIntervalMs }, 'lease coordinator started');
+    })();
+    return this.startPromise;
+  }
+
+  /**
+   * Stops the renewer and the taker, then (by default) releases every held lease in DynamoDB, and
+   * destroys the client if the coordinator created it. Every timer is cleared. Idempotent.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.stopPromise ??= this.doStop(options.release ?? true);
+    return this.stopPromise;
+  }
+
+  /** Same as `stop({ release: true })`. */
+  close(): Promise<void> {
+    return this.stop({ release: true });
+  }
+
+  private async doStop(release: boolean): Promise<void> {
+    this.state = 'stopping';
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+    await this.takerChain;
+    await this.renewer.settle();
+    const entries = this.renewer.list();
+    if (release) await this.inBatches(entries, (entry) => this.releaseEntry(entry));
+    else for (const entry of entries) this.renewer.drop(entry, 'stopped');
+    this.metrics.held.set(this.renewer.size);
+    this.state = 'stopped';
+    if (this.ownsClient) this.client.destroy();
+    this.logger.info({ released: release ? entries.length : 0 }, 'lease coordinator stopped');
+  }
+
+  // ---------------------------------------------------------------- held leases and checkpoints
+
+  /** The leases this worker holds and may process now (renewed within the failover time). */
+  heldLeases(): Lease[] {
+    return this.renewer.list().filter((e) => this.renewer.isValid(e)).map((e) => e.lease);
+  }
+
+  /** The held lease for `leaseKey`, or `undefined` when this worker does not (validly) hold it. */
+  getHeldLease(leaseKey: string): Lease | undefined {
+    const entry = this.renewer.get(leaseKey);
+    return entry && this.renewer.isValid(entry) ? entry.lease : undefined;
+  }
+
+  /**
+   * The checkpointer of the current acquisition of a held lease (the same object until the lease
+   * is lost; a later re-acquisition gets a new one, and the old one throws LeaseLostError).
+   * @throws LeaseLostError when this worker does not hold the lease.
+   */
+  checkpointer(leaseKey: string): Checkpointer {
+    const entry = this.renewer.get(leaseKey);
+    if (!entry || !this.renewer.isValid(entry)) throw new LeaseLostError(`lease ${leaseKey} is not held by worker ${this.workerId}`, { leaseKey });
+    let checkpointer = this.checkpointers.get(entry);
+    if (!checkpointer) this.checkpointers.set(entry, (checkpointer = new Checkpointer(this, entry.lease, entry.token)));
+    return checkpointer;
+  }
+
+  /** Checkpoints a held lease at `position` (the seed's `CheckpointSequence`). */
+  checkpoint(leaseKey: string, position: ExtendedSequenceNumber): Promise<void> {
+    return this.checkpointer(leaseKey).checkpoint(position);
+  }
+
+  /** @internal The {@link CheckpointWriter} side used by {@link Checkpointer}. */
+  async writeCheckpoint(leaseKey: string, concurrencyToken: string, change: CheckpointChange): Promise<Lease> {
+    if (this.state === 'stopped') throw new ShutdownError('lease coordinator is stopped');
+    try {
+      const lease = await this.renewer.writeAsHolder(leaseKey, concurrencyToken, (current) =>
+        change.kind === 'checkpoint' ? this.table.checkpoint(current, change.position) : this.table.prepareCheckpoint(current, change.position, change.state),
+      );
+      this.metrics.checkpoints.add(1, { kind: change.kind, result: 'ok' });
+      return lease;
+    } catch (error) {
+      this.metrics.checkpoints.add(1, { kind: change.kind, result: error instanceof LeaseLostError ? 'lost' : 'error' });
+      throw error;
+    }
+  }
+
+  /** Reads a lease's stored checkpoint (the seed's `FetchCheckpoint`); `undefined` when there is no lease. */
+  async fetchCheckpoint(leaseKey: string): Promise<StoredCheckpoint | undefined> {
+    const lease = await this.table.getLease(leaseKey);
+    if (!lease) return undefined;
+    return {
+      checkpoint: lease.checkpoint,
+      pendingCheckpoint: lease.pendingCheckpoint,
+      pendingCheckpointState: lease.pendingCheckpointState,
+      ownerSwitchesSinceCheckpoint: lease.ownerSwitchesSinceCheckpoint,
+    };
+  }
+
+  // ---------------------------------------------------------------- lease management
+
+  /**
+   * Creates leases for shards that have none (conditional Put each), unowned with counter 0.
+   * Initialises the table first if needed.
+   * @returns the keys of the leases this call created.
+   */
+  async createLeasesIfNotExist(specs: readonly LeaseSpec[]): Promise<string[]> {
+    const leases = specs.map(newLease);
+    await this.init();
+    const created: string[] = [];
+    await this.inBatches(leases, async (lease) => {
+      if (await this.table.createLeaseIfNotExists(lease)) created.push(lease.leaseKey);
+    });
+    return created;
+  }
+
+  /**
+   * Records a shard's children on its lease (at SHARD_END) without bumping the counter.
+   * @returns the updated lease, or `undefined` when the lease does not exist.
+   */
+  async updateChildShards(leaseKey: string, childShardIds: readonly string[]): Promise<Lease | undefined> {
+    const updated = await this.table.updateMetaInfo(leaseKey, { childShardIds });
+    const entry = this.renewer.get(leaseKey);
+    if (updated && entry) entry.lease = { ...entry.lease, childShardIds: updated.childShardIds };
+    return updated;
+  }
+
+  /**
+   * Takes a lease if it is available: unowned, expired (as this worker has observed it), or owned
+   * by this worker id without being held (the seed's `GetLease`).
+   * @returns the held lease, or `undefined` when a live worker holds it or another worker won the race.
+   * @throws ResourceNotFoundError when no such lease exists.
+   */
+  acquireLease(leaseKey: string): Promise<Lease | undefined> {
+    return this.serially(async () => {
+      this.assertRunning();
+      const held = this.getHeldLease(leaseKey);
+      if (held) return held;
+      const lease = await this.readForTake(leaseKey);
+      const available = lease.leaseOwner === undefined || lease.leaseOwner === this.workerId || this.tracker.isExpired(lease, this.options.clock.monotonicNow());
+      if (!available) return undefined;
+      return (await this.take(lease, 'acquire')) === 'taken' ? this.getHeldLease(leaseKey) : undefined;
+    });
+  }
+
+  /**
+   * Takes a lease now, whoever holds it (the seed's `ClaimShard`, made immediate and fenced): the
+   * take is conditioned on the counter just read, so it fails only if the lease moves in between,
+   * and is then retried twice. The previous holder learns of it at its next renewal (at most one
+   * renew interval later) and reports `leaseLost`; its checkpoints fail at once.
+   * @returns the held lease, or `undefined` when it kept moving.
+   * @throws ResourceNotFoundError when no such lease exists.
+   */
+  claimShard(leaseKey: string): Promise<Lease | undefined> {
+    return this.serially(async () => {
+      this.assertRunning();
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const held = this.getHeldLease(leaseKey);
+        if (held) return held;
+        const lease = await this.readForTake(leaseKey);
+        if ((await this.take(lease, 'claim')) === 'taken') return this.getHeldLease(leaseKey);
+      }
+      return undefined;
+    });
+  }
+
+  /**
+   * Gives one held lease back in DynamoDB (for example after its shard ended and was checkpointed),
+   * so that any worker can take it at once.
+   * @returns true when it was released; false when it was not held or had already been lost.
+   */
+  async releaseLease(leaseKey: string): Promise<boolean> {
+    const entry = this.renewer.get(leaseKey);
+    if (!entry) return false;
+    return this.releaseEntry(entry);
+  }
+
+  /**
+   * Workers that own live leases, with the keys of those leases (the seed's `ListActiveWorkers`).
+   * One consistent scan; leases this worker has seen expire are left out.
+   */
+  async listActiveWorkers(): Promise<Map<string, string[]>> {
+    const leases = await this.table.listLeases();
+    const now = this.options.clock.monotonicNow();
+    this.tracker.observeAll(leases, now);
+    const workers = new Map<string, string[]>();
+    for (const lease of leases) {
+      if (lease.leaseOwner === undefined || this.tracker.isExpired(lease, now)) continue;
+      const keys = workers.get(lease.leaseOwner) ?? [];
+      keys.push(lease.leaseKey);
+      workers.set(lease.leaseOwner, keys);
+    }
+    for (const keys of workers.values()) keys.sort();
+    return workers;
+  }
+
+  /** Runs one taker pass now (scan, then take or steal) and returns its decision. */
+  takeLeases(): Promise<LeaseTakerDecision | undefined> {
+    return this.serially(() => this.runTaker());
+  }
+
+  // ---------------------------------------------------------------- renewer and taker
+
+  private async renewerLoop(): Promise<void> {
+    const { clock, renewIntervalMs } = this.options;
+    const signal = this.abort.signal;
+    let nextRenewal = clock.monotonicNow();
+    while (!signal.aborted) {
+      this.renewer.dropExpired();
+      const now = clock.monotonicNow();
+      if (now >= nextRenewal) {
+        this.renewer.renewAll();
+        // Fixed rate, as the KCL's scheduleAtFixedRate, but without bursts after a stall.
+        nextRenewal = Math.max(nextRenewal + renewIntervalMs, now);
+      }
+      const expiry = this.renewer.nextLocalExpiryAt();
+      const wakeAt = expiry === undefined ? nextRenewal : Math.min(nextRenewal, expiry + 1);
+      await clock.sleep(Math.max(1, wakeAt - clock.monotonicNow()), signal);
+    }
+  }
+
+  private async takerLoop(): Promise<void> {
+    const { clock, takerIntervalMs, epsilonMs, random } = this.options;
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      await this.serially(() => this.runTaker()).catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'taker run failed');
+        this.reportError(error);
+      });
+      if (signal.aborted) break;
+      const regular = clock.monotonicNow() + takerIntervalMs * (1 - 0.2 * random());
+      const expiry = this.tracker.nextExpiryAt(this.lastObservedAt, (key, owner) => owner === this.workerId && this.renewer.get(key) !== undefined);
+      const wakeAt = expiry === undefined ? regular : Math.min(regular, expiry + Math.max(epsilonMs, 5));
+      await clock.sleep(Math.max(1, wakeAt - clock.monotonicNow()), signal);
+    }
+  }
+
+  private async runTaker(): Promise<LeaseTakerDecision | undefined> {
+    const { clock } = this.options;
+    let decision: LeaseTakerDecision | undefined;
+    for (let round = 0; round < MAX_TAKER_ROUNDS && this.state === 'running'; round++) {
+      const scanStartedAt = clock.monotonicNow();
+      const leases = await this.table.listLeases();
+      const observedAt = clock.monotonicNow();
+      this.metrics.takerRuns.add(1);
+      this.metrics.scanMs.observe(observedAt - scanStartedAt);
+      this.tracker.observeAll(leases, observedAt);
+      this.lastObservedAt = observedAt;
+      const heldLeaseKeys = new Set(this.renewer.list().map((e) => e.lease.leaseKey));
+      decision = decideLeasesToTake({ workerId: this.workerId, leases, heldLeaseKeys, ageMs: (l) => this.tracker.ageMs(l, observedAt) }, this.options, this.options.random);
+      this.metrics.totalLeases.set(decision.totalLeases);
+      this.metrics.workers.set(decision.numWorkers);
+      this.metrics.spillover.set(decision.spillover);
+      if (decision.spillover > 0) this.logger.warn({ spillover: decision.spillover, maxLeasesForWorker: this.options.maxLeasesForWorker }, 'maxLeasesForWorker is below the fair share: some shards may not be processed');
+      if (this.state !== 'running' || decision.toTake.length + decision.toSteal.length === 0) break;
+      const outcomes = await Promise.all([...decision.toTake.map((l) => this.take(l, 'take')), ...decision.toSteal.map((l) => this.take(l, 'steal'))]);
+      // A lost race means someone else got that lease; look again for others while it is cheap.
+      if (!outcomes.includes('conflict')) break;
+    }
+    return decision;
+  }
+
+  private async reclaimOwnLeases(): Promise<void> {
+    const leases = await this.table.listLeases();
+    const observedAt = this.options.clock.monotonicNow();
+    this.tracker.observeAll(leases, observedAt);
+    const mine = leases.filter((l) => l.leaseOwner === this.workerId && this.renewer.get(l.leaseKey) === undefined);
+    await Promise.all(mine.map((l) => this.take(l, 'reclaim')));
+  }
+
+  private async readForTake(leaseKey: string): Promise<Lease> {
+    const lease = await this.table.getLease(leaseKey);
+    if (!lease) throw new ResourceNotFoundError(`no lease ${leaseKey} in table ${this.table.tableName}`);
+    this.tracker.observe(lease, this.options.clock.monotonicNow());
+    return lease;
+  }
+
+  private async take(lease: Lease, kind: TakeKind): Promise<TakeOutcome> {
+    const { clock } = this.options;
+    const sentAt = clock.monotonicNow();
+    let result;
+    try {
+      result = await this.table.takeLease(lease, this.workerId);
+    } catch (error) {
+      this.metrics.takes.add(1, { kind, result: 'error' });
+      this.logger.warn({ err: error, leaseKey: lease.leaseKey, kind }, 'lease take failed');
+      this.reportError(error);
+      return 'error';
+    }
+    if (!result.ok) {
+      this.metrics.takes.add(1, { kind, result: 'conflict' });
+      if (result.current) this.tracker.observe(result.current, clock.monotonicNow());
+      else this.tracker.forget(lease.leaseKey);
+      return 'conflict';
+    }
+    this.metrics.takes.add(1, { kind, result: 'ok' });
+    this.tracker.observe(result.lease, clock.monotonicNow());
+    this.renewer.add(result.lease, sentAt);
+    this.metrics.held.set(this.renewer.size);
+    this.logger.info({ leaseKey: lease.leaseKey, kind, previousOwner: lease.leaseOwner, leaseCounter: result.lease.leaseCounter }, 'acquired lease');
+    this.notify('leaseAcquired', result.lease);
+    return 'taken';
+  }
+
+  private releaseEntry(entry: HeldLease): Promise<boolean> {
+    return this.renewer.exclusive(entry, async () => {
+      if (entry.state !== 'held') return false;
+      entry.state = 'releasing';
+      try {
+        const result = await this.table.releaseLease(entry.lease);
+        if (result.ok) {
+          this.renewer.drop(entry, 'stopped', true);
+          this.metrics.released.add(1);
+          this.metrics.held.set(this.renewer.size);
+          this.notify('leaseReleased', result.lease);
+          return true;
+        }
+        this.renewer.drop(entry, lostReason(result.current));
+      } catch (error) {
+        // Not written: the lease stays ours in the table and peers take it when it expires.
+        this.logger.warn({ err: error, leaseKey: entry.lease.leaseKey }, 'lease release failed; it will expire instead');
+        this.reportError(error);
+        this.renewer.drop(entry, 'stopped');
+      }
+      this.metrics.held.set(this.renewer.size);
+      return false;
+    });
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private assertRunning(): void {
+    if (this.state !== 'running') throw new ShutdownError(`lease coordinator is ${this.state === 'new' ? 'not started' : 'stopped'}`);
+  }
+
+  /** Taker runs, acquisitions and claims never overlap, so they never race each other. */
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.takerChain.then(fn, fn);
+    this.takerChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async inBatches<T>(items: readonly T[], fn: (item: T) => Promise<unknown>): Promise<void> {
+    for (let i = 0; i < items.length; i += BULK_CONCURRENCY) await Promise.all(items.slice(i, i + BULK_CONCURRENCY).map(fn));
+  }
+
+  private notify<K extends 'leaseAcquired' | 'leaseLost' | 'leaseReleased'>(event: K, ...args: LeaseCoordinatorEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: LeaseCoordinatorEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.logger.error({ err: error, event }, 'a lease event listener threw');
+    }
+  }
+
+  private reportError(error: unknown): void {
+    if (this.listenerCount('error') === 0) return;
+    try {
+      this.emit('error', error);
+    } catch (listenerError) {
+      this.logger.error({ err: listenerError }, 'an error listener threw');
+    }
+  }
+}

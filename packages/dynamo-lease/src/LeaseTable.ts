@@ -1,0 +1,430 @@
+import {
+  CreateTableCommand,
+  DeleteItemCommand,
+  DescribeTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type GetItemCommandOutput,
+  type ScanCommandOutput,
+  type TableDescription,
+  type UpdateItemCommandOutput,
+} from '@aws-sdk/client-dynamodb';
+import {
+  awsErrorName,
+  classifyAwsError,
+  InvalidArgumentError,
+  retry,
+  ShutdownError,
+  TimeoutError,
+  type ExtendedSequenceNumber,
+  type HashKeyRange,
+  type Logger,
+} from '@shardline/core';
+import type { Lease } from './Lease';
+import { LEASE_ATTRIBUTES as A, isLeaseItem, leaseFromItem, leaseToItem, numberValue, stringSetValue, type DynamoItem } from './LeaseSerializer';
+import { resolveLeaseTableOptions, type LeaseTableOptions, type ResolvedLeaseTableOptions } from './resolveLeaseOptions';
+import { UpdateExpressionBuilder } from './UpdateExpressionBuilder';
+
+/**
+ * Outcome of a conditional lease write.
+ * - `ok: true`: the write is in the table. `recoveredSpuriousRetry` is true when DynamoDB rejected
+ *   a retry of a request whose first attempt had already been applied (the response was lost), and
+ *   a consistent re-read showed exactly our write: the KCL's "spurious renewal failure … recovered".
+ * - `ok: false`: the condition failed because someone else changed the lease (or it is gone);
+ *   `current` is the lease as re-read, `undefined` when it no longer exists.
+ * @public
+ */
+export type LeaseWriteResult =
+  | { readonly ok: true; readonly lease: Lease; readonly recoveredSpuriousRetry: boolean }
+  | { readonly ok: false; readonly current: Lease | undefined };
+
+/** Options of {@link LeaseTable.listLeases}. @public */
+export interface ListLeasesOptions {
+  /** Strongly consistent scan. Default true. */
+  readonly consistentRead?: boolean;
+  /** Items per Scan page (DynamoDB `Limit`). Default: DynamoDB's 1 MB pages. */
+  readonly pageSize?: number;
+}
+
+/** Shard metadata written without touching the lease counter. @public */
+export interface LeaseMetaInfo {
+  /** Child shard ids, written when a shard ends. */
+  readonly childShardIds?: readonly string[];
+  /** The shard's hash-key range. */
+  readonly hashKeyRange?: HashKeyRange;
+}
+
+const CONDITION_FAILED = 'ConditionalCheckFailedException';
+
+function ownerValue(owner: string): AttributeValue {
+  return { S: owner };
+}
+
+function sameSequence(a: ExtendedSequenceNumber | undefined, b: ExtendedSequenceNumber | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : a.equals(b);
+}
+
+/**
+ * A KCL-compatible lease table in DynamoDB: schema, table creation and every lease read and write.
+ *
+ * Every mutation is conditional, as in the Java KCL (`DynamoDBLeaseRefresher`): create only if
+ * absent; renew, take and checkpoint only if `leaseCounter` still has the value this worker last
+ * saw; release and evict only if the owner is the expected one. A failed condition is re-read
+ * (consistently) and classified: if the item already shows exactly our write, an SDK retry of an
+ * applied request is what failed and the write counts as done; otherwise the lease was lost.
+ * @public
+ */
+export class LeaseTable {
+  /** The table name. */
+  readonly tableName: string;
+  private readonly options: ResolvedLeaseTableOptions;
+  private readonly logger: Logger;
+
+  constructor(options: LeaseTableOptions) {
+    this.options = resolveLeaseTableOptions(options);
+    this.tableName = this.options.tableName;
+    this.logger = this.options.logger.child({ component: 'LeaseTable', table: this.tableName });
+  }
+
+  // ---------------------------------------------------------------- table
+
+  /**
+   * Creates the table (hash key `leaseKey` of type S, on-demand or provisioned billing) unless it
+   * exists, then waits until it is ACTIVE and checks its key schema.
+   * @returns true when this call created the table.
+   */
+  async createTableIfNotExists(signal?: AbortSignal): Promise<boolean> {
+    let created = false;
+    if ((await this.describeTable()) === undefined) {
+      const billing = this.options.billingMode;
+      try {
+        await this.options.client.send(
+          new CreateTableCommand({
+            TableName: this.tableName,
+            KeySchema: [{ AttributeName: A.leaseKey, KeyType: 'HASH' }],
+            AttributeDefinitions: [{ AttributeName: A.leaseKey, AttributeType: 'S' }],
+            ...(billing === 'PAY_PER_REQUEST'
+              ? { BillingMode: 'PAY_PER_REQUEST' as const }
+              : { BillingMode: 'PROVISIONED' as const, ProvisionedThroughput: { ReadCapacityUnits: billing.readCapacity, WriteCapacityUnits: billing.writeCapacity } }),
+          }),
+        );
+        created = true;
+        this.logger.info({ billingMode: billing }, 'created lease table');
+      } catch (error) {
+        // Another worker created it between our describe and create: fine, wait for it.
+        if (awsErrorName(error) !== 'ResourceInUseException') throw classifyAwsError(error);
+      }
+    }
+    await this.waitUntilActive(signal);
+    return created;
+  }
+
+  /**
+   * Polls DescribeTable until the table is ACTIVE, then checks that it has the KCL key schema.
+   * @throws TimeoutError after `tableActiveTimeoutMs`; ShutdownError when `signal` aborts;
+   *   InvalidArgumentError when the table is not a lease table.
+   */
+  async waitUntilActive(signal?: AbortSignal): Promise<void> {
+    const { clock, tableActiveTimeoutMs } = this.options;
+    const deadline = clock.monotonicNow() + tableActiveTimeoutMs;
+    let delayMs = 20;
+    for (;;) {
+      const table = await this.describeTable();
+      if (table?.TableStatus === 'ACTIVE') {
+        this.checkKeySchema(table);
+        return;
+      }
+      if (clock.monotonicNow() >= deadline) {
+        throw new TimeoutError(`lease table ${this.tableName} is not ACTIVE after ${tableActiveTimeoutMs} ms (status ${table?.TableStatus ?? 'missing'})`, { retryable: false });
+      }
+      if (!(await clock.sleep(delayMs, signal))) throw new ShutdownError(`stopped while waiting for lease table ${this.tableName} to become ACTIVE`);
+      delayMs = Math.min(delayMs * 2, 1_000);
+    }
+  }
+
+  private checkKeySchema(table: TableDescription): void {
+    const keys = table.KeySchema ?? [];
+    const type = table.AttributeDefinitions?.find((d) => d.AttributeName === A.leaseKey)?.AttributeType;
+    if (keys.length !== 1 || keys[0]?.AttributeName !== A.leaseKey || keys[0]?.KeyType !== 'HASH' || type !== 'S') {
+      const schema = keys.map((k) => `${k.AttributeName} ${k.KeyType}`).join(', ');
+      throw new InvalidArgumentError(`table ${this.tableName} is not a KCL lease table: key schema is [${schema}], expected hash key leaseKey of type S`);
+    }
+  }
+
+  private async describeTable(): Promise<TableDescription | undefined> {
+    try {
+      const out = await this.options.client.send(new DescribeTableCommand({ TableName: this.tableName }));
+      return out.Table;
+    } catch (error) {
+      if (awsErrorName(error) === 'ResourceNotFoundException') return undefined;
+      throw classifyAwsError(error);
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** Reads one lease (strongly consistent unless told otherwise); `undefined` when absent. */
+  async getLease(leaseKey: string, consistentRead = true): Promise<Lease | undefined> {
+    const out = await this.send<GetItemCommandOutput>(() => new GetItemCommand({ TableName: this.tableName, Key: { [A.leaseKey]: { S: leaseKey } }, ConsistentRead: consistentRead }));
+    return out.Item && isLeaseItem(out.Item) ? leaseFromItem(out.Item) : undefined;
+  }
+
+  /** Every lease in the table, page by page (one Scan request per page). */
+  async listLeases(options: ListLeasesOptions = {}): Promise<Lease[]> {
+    const leases: Lease[] = [];
+    let startKey: DynamoItem | undefined;
+    do {
+      const exclusiveStartKey = startKey;
+      const out = await this.send<ScanCommandOutput>(
+        () =>
+          new ScanCommand({
+            TableName: this.tableName,
+            ConsistentRead: options.consistentRead ?? true,
+            ...(options.pageSize ? { Limit: options.pageSize } : {}),
+            ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
+          }),
+      );
+      for (const item of out.Items ?? []) if (isLeaseItem(item)) leases.push(leaseFromItem(item));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return leases;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Writes a new lease unless an item with its key exists (`attribute_not_exists(leaseKey)`).
+   * @returns true when this call created it.
+   */
+  async createLeaseIfNotExists(lease: Lease): Promise<boolean> {
+    try {
+      await this.send(
+        () =>
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: leaseToItem(lease),
+            ConditionExpression: 'attribute_not_exists(#leaseKey)',
+            ExpressionAttributeNames: { '#leaseKey': A.leaseKey },
+          }),
+        true,
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionFailure) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Renews a held lease: `leaseCounter = counter + 1`, conditioned on the counter and owner being
+   * what the holder last wrote and on no KCL 3.x handoff being pending (`checkpointOwner` absent).
+   */
+  async renewLease(lease: Lease): Promise<LeaseWriteResult> {
+    const owner = requireOwner(lease, 'renewLease');
+    const next = lease.leaseCounter + 1;
+    const update = this.holderUpdate(lease, owner).expectAbsent(A.checkpointOwner);
+    return this.conditionalUpdate('renew', lease.leaseKey, update, (c) => c.leaseOwner === owner && c.leaseCounter === next);
+  }
+
+  /**
+   * Takes a lease for `newOwner`: conditioned on the counter and owner observed in `lease`; sets the
+   * owner, bumps the counter, clears `checkpointOwner`, and adds 1 to `ownerSwitchesSinceCheckpoint`
+   * when the owner changes (as the KCL's `takeLease`). Used for expired, unowned and stolen leases.
+   */
+  async takeLease(lease: Lease, newOwner: string): Promise<LeaseWriteResult> {
+    if (!newOwner) throw new InvalidArgumentError('takeLease needs a non-empty owner');
+    const next = lease.leaseCounter + 1;
+    const update = new UpdateExpressionBuilder()
+      .expectEquals(A.leaseCounter, numberValue(lease.leaseCounter))
+      .expectEqualsOrAbsent(A.leaseOwner, lease.leaseOwner === undefined ? undefined : ownerValue(lease.leaseOwner))
+      .set(A.leaseOwner, ownerValue(newOwner))
+      .set(A.leaseCounter, numberValue(next))
+      .remove(A.checkpointOwner);
+    if (lease.leaseOwner !== undefined && lease.leaseOwner !== newOwner) update.add(A.ownerSwitchesSinceCheckpoint, numberValue(1));
+    return this.conditionalUpdate('take', lease.leaseKey, update, (c) => c.leaseOwner === newOwner && c.leaseCounter === next);
+  }
+
+  /**
+   * Gives a held lease back: removes `leaseOwner` and bumps the counter, conditioned on owner and
+   * counter, so peers can take it at once instead of waiting for it to expire.
+   */
+  async releaseLease(lease: Lease): Promise<LeaseWriteResult> {
+    const owner = requireOwner(lease, 'releaseLease');
+    const next = lease.leaseCounter + 1;
+    const update = new UpdateExpressionBuilder()
+      .expectEquals(A.leaseCounter, numberValue(lease.leaseCounter))
+      .expectEquals(A.leaseOwner, ownerValue(owner))
+      .set(A.leaseCounter, numberValue(next))
+      .remove(A.leaseOwner)
+      .remove(A.checkpointOwner);
+    return this.conditionalUpdate('release', lease.leaseKey, update, (c) => c.leaseOwner === undefined && c.leaseCounter === next);
+  }
+
+  /**
+   * Evicts whoever owns a lease (the KCL's `evictLease`): removes `leaseOwner` and adds 1 to the
+   * counter, conditioned only on the owner being `lease.leaseOwner`.
+   */
+  async evictLease(lease: Lease): Promise<LeaseWriteResult> {
+    const owner = requireOwner(lease, 'evictLease');
+    const update = new UpdateExpressionBuilder()
+      .expectEquals(A.leaseOwner, ownerValue(owner))
+      .remove(A.leaseOwner)
+      .remove(A.checkpointOwner)
+      .add(A.leaseCounter, numberValue(1));
+    return this.conditionalUpdate('evict', lease.leaseKey, update, (c) => c.leaseOwner === undefined);
+  }
+
+  /**
+   * Commits a checkpoint for the holder of `lease`: sets `checkpoint` and
+   * `checkpointSubSequenceNumber`, resets `ownerSwitchesSinceCheckpoint`, removes any pending
+   * checkpoint, and bumps the counter; conditioned on counter and owner.
+   */
+  async checkpoint(lease: Lease, checkpoint: ExtendedSequenceNumber): Promise<LeaseWriteResult> {
+    const owner = requireOwner(lease, 'checkpoint');
+    const next = lease.leaseCounter + 1;
+    const update = this.holderUpdate(lease, owner)
+      .set(A.checkpoint, { S: checkpoint.sequenceNumber })
+      .set(A.checkpointSubSequenceNumber, numberValue(checkpoint.subSequenceNumber))
+      .set(A.ownerSwitchesSinceCheckpoint, numberValue(0))
+      .remove(A.pendingCheckpoint)
+      .remove(A.pendingCheckpointSubSequenceNumber)
+      .remove(A.pendingCheckpointState);
+    return this.conditionalUpdate(
+      'checkpoint',
+      lease.leaseKey,
+      update,
+      (c) => c.leaseOwner === owner && c.leaseCounter === next && sameSequence(c.checkpoint, checkpoint) && c.pendingCheckpoint === undefined,
+    );
+  }
+
+  /**
+   * Writes a prepared (pending) checkpoint and its optional application state bytes, leaving
+   * `checkpoint` as it is; bumps the counter; conditioned on counter and owner.
+   */
+  async prepareCheckpoint(lease: Lease, pending: ExtendedSequenceNumber, state?: Uint8Array): Promise<LeaseWriteResult> {
+    const owner = requireOwner(lease, 'prepareCheckpoint');
+    const next = lease.leaseCounter + 1;
+    const update = this.holderUpdate(lease, owner)
+      .set(A.pendingCheckpoint, { S: pending.sequenceNumber })
+      .set(A.pendingCheckpointSubSequenceNumber, numberValue(pending.subSequenceNumber))
+      .setOrRemove(A.pendingCheckpointState, state === undefined ? undefined : { B: state });
+    return this.conditionalUpdate('prepareCheckpoint', lease.leaseKey, update, (c) => c.leaseOwner === owner && c.leaseCounter === next && sameSequence(c.pendingCheckpoint, pending));
+  }
+
+  /**
+   * Writes shard metadata (child shard ids, hash-key range) if the lease exists, without touching
+   * the counter, so that it never interrupts the holder's renewals (the KCL's
+   * `updateLeaseWithMetaInfo`).
+   * @returns the updated lease, or `undefined` when it does not exist.
+   */
+  async updateMetaInfo(leaseKey: string, info: LeaseMetaInfo): Promise<Lease | undefined> {
+    const update = new UpdateExpressionBuilder().expectExists(A.leaseKey);
+    let changes = 0;
+    if (info.childShardIds !== undefined) {
+      update.setOrRemove(A.childShardIds, stringSetValue(info.childShardIds));
+      changes++;
+    }
+    if (info.hashKeyRange !== undefined) {
+      update.set(A.startingHashKey, { S: info.hashKeyRange.startingHashKey.toString() }).set(A.endingHashKey, { S: info.hashKeyRange.endingHashKey.toString() });
+      changes++;
+    }
+    if (changes === 0) throw new InvalidArgumentError('updateMetaInfo needs childShardIds or hashKeyRange');
+    const wanted = [...new Set(info.childShardIds ?? [])].sort().join(',');
+    const result = await this.conditionalUpdate('updateMetaInfo', leaseKey, update, (c) => info.childShardIds === undefined || c.childShardIds.join(',') === wanted);
+    return result.ok ? result.lease : undefined;
+  }
+
+  /** Deletes a lease unconditionally, as the KCL's `deleteLease` (used once a shard is fully processed). */
+  async deleteLease(leaseKey: string): Promise<void> {
+    await this.send(() => new DeleteItemCommand({ TableName: this.tableName, Key: { [A.leaseKey]: { S: leaseKey } } }));
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  /** The fencing part of every write by the holder: counter and owner as last written, then counter + 1. */
+  private holderUpdate(lease: Lease, owner: string): UpdateExpressionBuilder {
+    return new UpdateExpressionBuilder()
+      .expectEquals(A.leaseCounter, numberValue(lease.leaseCounter))
+      .expectEquals(A.leaseOwner, ownerValue(owner))
+      .set(A.leaseCounter, numberValue(lease.leaseCounter + 1));
+  }
+
+  private async conditionalUpdate(operation: string, leaseKey: string, update: UpdateExpressionBuilder, isOwnWrite: (current: Lease) => boolean): Promise<LeaseWriteResult> {
+    const expressions = update.build();
+    let failure: ConditionFailure;
+    try {
+      const out = await this.send<UpdateItemCommandOutput>(
+        () =>
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { [A.leaseKey]: { S: leaseKey } },
+            ...expressions,
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        true,
+      );
+      return { ok: true, lease: leaseFromItem(out.Attributes ?? {}), recoveredSpuriousRetry: false };
+    } catch (error) {
+      if (!(error instanceof ConditionFailure)) throw error;
+      failure = error;
+    }
+    // DynamoDB returns the item with the failure; emulators (dynalite) do not, so fall back to a read.
+    const current = failure.item && isLeaseItem(failure.item) ? leaseFromItem(failure.item) : await this.getLease(leaseKey);
+    if (current && isOwnWrite(current)) {
+      this.logger.info({ operation, leaseKey, leaseCounter: current.leaseCounter }, 'detected spurious conditional failure (a retry of an applied write) but recovered');
+      return { ok: true, lease: current, recoveredSpuriousRetry: true };
+    }
+    this.logger.debug({ operation, leaseKey, currentOwner: current?.leaseOwner, currentCounter: current?.leaseCounter }, 'conditional write rejected');
+    return { ok: false, current };
+  }
+
+  /**
+   * Sends a request, retrying retryable failures a few times on top of the SDK's own retries; maps
+   * errors to ShardlineErrors. With `conditional`, a failed condition is thrown as a
+   * {@link ConditionFailure} rather than as an AWS error, and is never retried.
+   */
+  private async send<O>(make: () => unknown, conditional = false): Promise<O> {
+    const { clock, maxWriteAttempts, client } = this.options;
+    return retry(
+      async () => {
+        try {
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK's send() is overloaded per command
+          return (await client.send(make() as any)) as O;
+        } catch (error) {
+          if (conditional && awsErrorName(error) === CONDITION_FAILED) {
+            const item = (error as { Item?: DynamoItem }).Item;
+            throw new ConditionFailure(item && Object.keys(item).length ? item : undefined, error);
+          }
+          throw classifyAwsError(error);
+        }
+      },
+      {
+        clock,
+        maxAttempts: maxWriteAttempts,
+        baseDelayMs: 25,
+        maxDelayMs: 400,
+        isRetryable: (e) => !(e instanceof ConditionFailure) && (e as { retryable?: boolean }).retryable === true,
+        onRetry: (e, attempt, delayMs) => this.logger.warn({ err: e, attempt, delayMs }, 'retrying lease table request'),
+      },
+    );
+  }
+}
+
+/** A failed ConditionExpression, with the current item when DynamoDB returned it. Internal. */
+class ConditionFailure extends Error {
+  constructor(
+    readonly item: DynamoItem | undefined,
+    cause: unknown,
+  ) {
+    super(CONDITION_FAILED, { cause });
+  }
+}
+
+function requireOwner(lease: Lease, operation: string): string {
+  if (lease.leaseOwner === undefined) throw new InvalidArgumentError(`${operation} needs a lease with an owner (${lease.leaseKey} has none)`);
+  return lease.leaseOwner;
+}
