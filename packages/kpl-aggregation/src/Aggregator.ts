@@ -1,6 +1,6 @@
 import * as crypto from 'node:crypto';
 import { parseExplicitHashKey, partitionKeyToHashKey, RecordTooLargeError, validatePartitionKey } from '@shardline/core';
-import { KPL_DIGEST_BYTES, KPL_FIXED_OVERHEAD_BYTES, KPL_MAGIC, recordEntrySize, tableEntrySize, varintSize, writeVarint } from './AggregatedRecordFormat';
+import { KPL_DIGEST_BYTES, KPL_FIXED_OVERHEAD_BYTES, KPL_MAGIC, varintSize as varintSizeLarge } from './AggregatedRecordFormat';
 import { type AggregatorOptions, type ResolvedAggregatorOptions, resolveAggregatorOptions } from './resolveAggregatorOptions';
 import type { KinesisRecord, UserRecord } from './UserRecord';
 
@@ -23,12 +23,13 @@ const AGGREGATE_PARTITION_KEY_BYTES = 1;
 export class Aggregator<T extends UserRecord = UserRecord> {
   readonly options: ResolvedAggregatorOptions;
   private records: T[] = [];
-  private partitionKeyIndexes: number[] = [];
-  private explicitHashKeyIndexes: number[] = [];
-  private partitionKeys = new Map<string, number>();
-  private partitionKeyBytes: number[] = [];
-  private explicitHashKeys = new Map<string, number>();
-  private explicitHashKeyBytes: number[] = [];
+  // Per-record table indexes and per-key UTF-8 lengths live in reusable typed arrays: an aggregate
+  // holds hundreds of records and the aggregator is refilled thousands of times per second.
+  private partitionKeyIndexes = new Int32Array(64);
+  private explicitHashKeyIndexes = new Int32Array(64);
+  private readonly partitionKeys = new Map<string, number>();
+  private partitionKeyBytes = new Int32Array(64);
+  private readonly explicitHashKeys = new Map<string, number>();
   /** Protobuf bytes of everything held (tables + record entries). */
   private protoBytes = 0;
   /** Size of the first record if it ends up alone: its data plus partition key. */
@@ -62,64 +63,69 @@ export class Aggregator<T extends UserRecord = UserRecord> {
       validatePartitionKey(pk);
       if (ehk !== undefined) parseExplicitHashKey(ehk);
     }
-    const pkIndexKnown = this.partitionKeys.get(pk);
-    const pkBytes = pkIndexKnown === undefined ? Buffer.byteLength(pk, 'utf8') : this.partitionKeyBytes[pkIndexKnown]!;
-    const rawBytes = record.data.length + pkBytes;
-    if (rawBytes > this.options.maxRecordBytes) throw new RecordTooLargeError(rawBytes, this.options.maxRecordBytes);
+    let pkIndex = this.partitionKeys.get(pk);
+    const pkBytes = pkIndex === undefined ? Buffer.byteLength(pk, 'utf8') : this.partitionKeyBytes[pkIndex]!;
+    const dataLength = record.data.length;
+    if (dataLength + pkBytes > this.options.maxRecordBytes) throw new RecordTooLargeError(dataLength + pkBytes, this.options.maxRecordBytes);
 
     let flushed: KinesisRecord<T> | undefined;
-    let added = this.sizeIfAdded(record, pkIndexKnown, pkBytes);
-    if (this.records.length > 0 && (added > this.options.maxAggregateBytes || this.records.length >= this.options.maxAggregateRecords)) {
+    let ehkIndex = ehk === undefined ? -1 : (this.explicitHashKeys.get(ehk) ?? -2);
+    let proto = this.protoBytesWith(pkIndex, pkBytes, ehkIndex, ehk, dataLength);
+    const count = this.records.length;
+    if (count > 0 && (KPL_FIXED_OVERHEAD_BYTES + proto + AGGREGATE_PARTITION_KEY_BYTES > this.options.maxAggregateBytes || count >= this.options.maxAggregateRecords)) {
       flushed = this.flush();
-      added = this.sizeIfAdded(record, undefined, pkBytes);
+      pkIndex = undefined;
+      ehkIndex = ehk === undefined ? -1 : -2;
+      proto = this.protoBytesWith(pkIndex, pkBytes, ehkIndex, ehk, dataLength);
     }
-    this.append(record, pkBytes, added);
-    if (this.records.length === 1) this.firstRawBytes = rawBytes;
+    // Commit: table entries for new keys, then the record.
+    const n = this.records.length;
+    if (n === this.partitionKeyIndexes.length) this.grow();
+    if (pkIndex === undefined) {
+      pkIndex = this.partitionKeys.size;
+      this.partitionKeys.set(pk, pkIndex);
+      this.partitionKeyBytes[pkIndex] = pkBytes;
+    }
+    if (ehkIndex === -2) {
+      ehkIndex = this.explicitHashKeys.size;
+      this.explicitHashKeys.set(ehk!, ehkIndex);
+    }
+    this.records.push(record);
+    this.partitionKeyIndexes[n] = pkIndex;
+    this.explicitHashKeyIndexes[n] = ehkIndex;
+    this.protoBytes = proto;
+    if (n === 0) this.firstRawBytes = dataLength + pkBytes;
     return flushed;
   }
 
-  /** Protobuf bytes after adding `record` (only meaningful as an aggregate). */
-  private sizeIfAdded(record: T, pkIndex: number | undefined, pkBytes: number): number {
+  /** Protobuf bytes after adding a record; ehkIndex -1 = none, -2 = a new table entry. */
+  private protoBytesWith(pkIndex: number | undefined, pkBytes: number, ehkIndex: number, ehk: string | undefined, dataLength: number): number {
     let proto = this.protoBytes;
-    let pkIdx = pkIndex;
-    if (pkIdx === undefined) {
-      pkIdx = this.partitionKeys.size;
-      proto += tableEntrySize(pkBytes);
+    let pk = pkIndex;
+    if (pk === undefined) {
+      pk = this.partitionKeys.size;
+      proto += 1 + varintSize(pkBytes) + pkBytes;
     }
-    let ehkIdx = -1;
-    const ehk = record.explicitHashKey;
-    if (ehk !== undefined) {
-      const known = this.explicitHashKeys.get(ehk);
-      if (known === undefined) {
-        ehkIdx = this.explicitHashKeys.size;
-        proto += tableEntrySize(ehk.length);
-      } else ehkIdx = known;
+    let e = ehkIndex;
+    if (e === -2) {
+      e = this.explicitHashKeys.size;
+      proto += 1 + varintSize(ehk!.length) + ehk!.length;
     }
-    proto += recordEntrySize(pkIdx, ehkIdx, record.data.length);
-    return KPL_FIXED_OVERHEAD_BYTES + proto + AGGREGATE_PARTITION_KEY_BYTES;
+    const body = 1 + varintSize(pk) + (e >= 0 ? 1 + varintSize(e) : 0) + 1 + varintSize(dataLength) + dataLength;
+    return proto + 1 + varintSize(body) + body;
   }
 
-  private append(record: T, pkBytes: number, totalBytes: number): void {
-    let pkIdx = this.partitionKeys.get(record.partitionKey);
-    if (pkIdx === undefined) {
-      pkIdx = this.partitionKeys.size;
-      this.partitionKeys.set(record.partitionKey, pkIdx);
-      this.partitionKeyBytes.push(pkBytes);
-    }
-    let ehkIdx = -1;
-    const ehk = record.explicitHashKey;
-    if (ehk !== undefined) {
-      const known = this.explicitHashKeys.get(ehk);
-      if (known === undefined) {
-        ehkIdx = this.explicitHashKeys.size;
-        this.explicitHashKeys.set(ehk, ehkIdx);
-        this.explicitHashKeyBytes.push(ehk.length);
-      } else ehkIdx = known;
-    }
-    this.records.push(record);
-    this.partitionKeyIndexes.push(pkIdx);
-    this.explicitHashKeyIndexes.push(ehkIdx);
-    this.protoBytes = totalBytes - KPL_FIXED_OVERHEAD_BYTES - AGGREGATE_PARTITION_KEY_BYTES;
+  private grow(): void {
+    const size = this.partitionKeyIndexes.length * 2;
+    const a = new Int32Array(size);
+    a.set(this.partitionKeyIndexes);
+    this.partitionKeyIndexes = a;
+    const b = new Int32Array(size);
+    b.set(this.explicitHashKeyIndexes);
+    this.explicitHashKeyIndexes = b;
+    const c = new Int32Array(size);
+    c.set(this.partitionKeyBytes);
+    this.partitionKeyBytes = c;
   }
 
   /**
@@ -146,62 +152,76 @@ export class Aggregator<T extends UserRecord = UserRecord> {
         sizeBytes: this.sizeBytes,
       };
     }
-    this.reset();
-    return result;
-  }
-
-  private reset(): void {
     this.records = [];
-    this.partitionKeyIndexes = [];
-    this.explicitHashKeyIndexes = [];
-    this.partitionKeys = new Map();
-    this.partitionKeyBytes = [];
-    this.explicitHashKeys = new Map();
-    this.explicitHashKeyBytes = [];
+    this.partitionKeys.clear();
+    this.explicitHashKeys.clear();
     this.protoBytes = 0;
     this.firstRawBytes = 0;
+    return result;
   }
 
   /** Serializes magic + AggregatedRecord + MD5 in one allocation. */
   private encode(): Buffer {
     const protoEnd = KPL_MAGIC.length + this.protoBytes;
     const buf = Buffer.allocUnsafe(protoEnd + KPL_DIGEST_BYTES);
-    buf.set(KPL_MAGIC, 0);
-    let o = KPL_MAGIC.length;
+    buf[0] = 0xf3;
+    buf[1] = 0x89;
+    buf[2] = 0x9a;
+    buf[3] = 0xc2;
+    let o = 4;
+    const pkBytes = this.partitionKeyBytes;
     let i = 0;
     for (const pk of this.partitionKeys.keys()) {
+      const len = pkBytes[i++]!;
       buf[o++] = 0x0a;
-      o = writeVarint(buf, o, this.partitionKeyBytes[i++]!);
-      o += buf.write(pk, o, 'utf8');
+      o = writeVarint(buf, o, len);
+      // A key whose UTF-8 length equals its length is ASCII: latin1 writes the same bytes, faster.
+      o += buf.write(pk, o, len, len === pk.length ? 'latin1' : 'utf8');
     }
-    i = 0;
     for (const ehk of this.explicitHashKeys.keys()) {
       buf[o++] = 0x12;
-      o = writeVarint(buf, o, this.explicitHashKeyBytes[i++]!);
-      o += buf.write(ehk, o, 'latin1');
+      o = writeVarint(buf, o, ehk.length);
+      o += buf.write(ehk, o, ehk.length, 'latin1');
     }
     const records = this.records;
+    const pkIdx = this.partitionKeyIndexes;
+    const ehkIdx = this.explicitHashKeyIndexes;
     for (let r = 0; r < records.length; r++) {
       const data = records[r]!.data;
-      const pkIdx = this.partitionKeyIndexes[r]!;
-      const ehkIdx = this.explicitHashKeyIndexes[r]!;
-      const body = 1 + varintSize(pkIdx) + (ehkIdx >= 0 ? 1 + varintSize(ehkIdx) : 0) + 1 + varintSize(data.length) + data.length;
+      const p = pkIdx[r]!;
+      const e = ehkIdx[r]!;
+      const dl = data.length;
+      const body = 1 + varintSize(p) + (e >= 0 ? 1 + varintSize(e) : 0) + 1 + varintSize(dl) + dl;
       buf[o++] = 0x1a;
       o = writeVarint(buf, o, body);
       buf[o++] = 0x08;
-      o = writeVarint(buf, o, pkIdx);
-      if (ehkIdx >= 0) {
+      o = writeVarint(buf, o, p);
+      if (e >= 0) {
         buf[o++] = 0x10;
-        o = writeVarint(buf, o, ehkIdx);
+        o = writeVarint(buf, o, e);
       }
       buf[o++] = 0x1a;
-      o = writeVarint(buf, o, data.length);
+      o = writeVarint(buf, o, dl);
       buf.set(data, o);
-      o += data.length;
+      o += dl;
     }
-    crypto.createHash('md5').update(buf.subarray(KPL_MAGIC.length, protoEnd)).digest().copy(buf, protoEnd);
+    crypto.createHash('md5').update(buf.subarray(4, protoEnd)).digest().copy(buf, protoEnd);
     return buf;
   }
+}
+
+// Local copies of the varint helpers: this is the hot loop, and a same-module call inlines best.
+function varintSize(value: number): number {
+  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : varintSizeLarge(value);
+}
+
+function writeVarint(buf: Uint8Array, offset: number, value: number): number {
+  while (value >= 0x80) {
+    buf[offset++] = (value & 0x7f) | 0x80;
+    value = value >= 0x100000000 ? Math.floor(value / 0x80) : value >>> 7;
+  }
+  buf[offset++] = value;
+  return offset;
 }
 
 /**
