@@ -64,7 +64,7 @@ export class Aggregator<T extends UserRecord = UserRecord> {
       if (ehk !== undefined) parseExplicitHashKey(ehk);
     }
     let pkIndex = this.partitionKeys.get(pk);
-    const pkBytes = pkIndex === undefined ? Buffer.byteLength(pk, 'utf8') : this.partitionKeyBytes[pkIndex]!;
+    const pkBytes = pkIndex === undefined ? utf8Length(pk) : this.partitionKeyBytes[pkIndex]!;
     const dataLength = record.data.length;
     if (dataLength + pkBytes > this.options.maxRecordBytes) throw new RecordTooLargeError(dataLength + pkBytes, this.options.maxRecordBytes);
 
@@ -175,8 +175,10 @@ export class Aggregator<T extends UserRecord = UserRecord> {
       const len = pkBytes[i++]!;
       buf[o++] = 0x0a;
       o = writeVarint(buf, o, len);
-      // A key whose UTF-8 length equals its length is ASCII: latin1 writes the same bytes, faster.
-      o += buf.write(pk, o, len, len === pk.length ? 'latin1' : 'utf8');
+      // A key whose UTF-8 length equals its length is ASCII: copy its char codes (a native write
+      // costs more than the copy for keys this short).
+      if (len === pk.length && len <= 64) for (let c = 0; c < len; c++) buf[o++] = pk.charCodeAt(c);
+      else o += buf.write(pk, o, len, 'utf8');
     }
     for (const ehk of this.explicitHashKeys.keys()) {
       buf[o++] = 0x12;
@@ -208,6 +210,14 @@ export class Aggregator<T extends UserRecord = UserRecord> {
     crypto.createHash('md5').update(buf.subarray(4, protoEnd)).digest().copy(buf, protoEnd);
     return buf;
   }
+}
+
+/** UTF-8 byte length; a JS scan for short ASCII keys is cheaper than a native call. */
+function utf8Length(s: string): number {
+  const n = s.length;
+  if (n > 64) return Buffer.byteLength(s, 'utf8');
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
+  return n;
 }
 
 // Local copies of the varint helpers: this is the hot loop, and a same-module call inlines best.

@@ -1,5 +1,5 @@
 import { booleanOption, createNoopMetrics, enumOption, functionOption, type HashKeyRange, type Metrics, parseExplicitHashKey, partitionKeyToHashKey, rangeContains, rejectUnknownOptions } from '@shardline/core';
-import { type DeaggregationFailure, decodeAggregatedRecord } from './decodeAggregatedRecord';
+import { type DecodedAggregate, type DeaggregationFailure, decodeAggregatedRecord } from './decodeAggregatedRecord';
 
 /** A record as the AWS SDK v3 returns it from GetRecords (or SubscribeToShard). @public */
 export interface SdkKinesisRecord {
@@ -84,6 +84,7 @@ interface NormalizedInput {
   explicitHashKey: string | undefined;
   sequenceNumber: string;
   approximateArrivalTimestamp: Date | undefined;
+  failure?: DeaggregationFailure;
 }
 
 function toBuffer(data: Uint8Array | undefined): Buffer {
@@ -140,13 +141,15 @@ export class Deaggregator {
 
   /** All user records of one Kinesis record, as an array. */
   deaggregate(record: DeaggregateInput): DeaggregatedRecord[] {
-    return [...this.iterate(record)];
+    const out: DeaggregatedRecord[] = [];
+    this.expandInto(record, out);
+    return out;
   }
 
   /** All user records of many Kinesis records, in order. */
   deaggregateAll(records: Iterable<DeaggregateInput>): DeaggregatedRecord[] {
     const out: DeaggregatedRecord[] = [];
-    for (const r of records) for (const u of this.iterate(r)) out.push(u);
+    for (const r of records) this.expandInto(r, out);
     return out;
   }
 
@@ -156,9 +159,50 @@ export class Deaggregator {
    */
   *iterate(record: DeaggregateInput): IterableIterator<DeaggregatedRecord> {
     const input = normalize(record);
+    const decoded = this.decode(input);
+    if (decoded === undefined || this.shardRange) {
+      // Raw records are one object, and a range check needs them all first: nothing to be lazy about.
+      yield* this.finish(input, decoded);
+      return;
+    }
+    this.count(decoded.count);
+    for (let i = 0; i < decoded.count; i++) yield subRecord(input, decoded, i);
+  }
+
+  private expandInto(record: DeaggregateInput, out: DeaggregatedRecord[]): void {
+    const input = normalize(record);
+    const decoded = this.decode(input);
+    if (decoded === undefined || this.shardRange) {
+      for (const r of this.finish(input, decoded)) out.push(r);
+      return;
+    }
+    this.count(decoded.count);
+    for (let i = 0; i < decoded.count; i++) out.push(subRecord(input, decoded, i));
+  }
+
+  /** Decodes; returns undefined for a record to pass through raw (plain or corrupt). */
+  private decode(input: NormalizedInput): DecodedAggregate | undefined {
     this.stats.kinesisRecords++;
     const decoded = decodeAggregatedRecord(input.data, this.verifyChecksum);
-    if (decoded === undefined || typeof decoded === 'string') {
+    if (typeof decoded === 'string') {
+      this.stats.corrupt++;
+      this.counters.corrupt.add(1, { reason: decoded });
+      input.failure = decoded;
+      return undefined;
+    }
+    if (decoded) this.stats.aggregates++;
+    return decoded;
+  }
+
+  private count(n: number): void {
+    this.stats.userRecords += n;
+    this.counters.records.add(n);
+  }
+
+  /** The user records of a raw or range-checked Kinesis record. */
+  private finish(input: NormalizedInput, decoded: DecodedAggregate | undefined): DeaggregatedRecord[] {
+    let records: DeaggregatedRecord[];
+    if (decoded === undefined) {
       const raw: DeaggregatedRecord = {
         data: input.data,
         partitionKey: input.partitionKey,
@@ -167,63 +211,47 @@ export class Deaggregator {
         subSequenceNumber: 0,
         approximateArrivalTimestamp: input.approximateArrivalTimestamp,
         aggregated: false,
-        ...(decoded ? { deaggregationFailure: decoded } : {}),
+        ...(input.failure ? { deaggregationFailure: input.failure } : {}),
       };
-      if (decoded) {
-        this.stats.corrupt++;
-        this.counters.corrupt.add(1, { reason: decoded });
-        this.onCorrupt?.(raw);
-      }
-      yield* this.checkRange([raw]);
-      return;
+      if (input.failure) this.onCorrupt?.(raw);
+      records = [raw];
+    } else {
+      records = [];
+      for (let i = 0; i < decoded.count; i++) records.push(subRecord(input, decoded, i));
     }
-    this.stats.aggregates++;
-    const { partitionKeys, explicitHashKeys, partitionKeyIndexes, explicitHashKeyIndexes, dataStart, dataEnd, count } = decoded;
-    const make = (i: number): DeaggregatedRecord => {
-      const e = explicitHashKeyIndexes[i]!;
-      return {
-        data: input.data.subarray(dataStart[i]!, dataEnd[i]!),
-        partitionKey: partitionKeys[partitionKeyIndexes[i]!]!,
-        explicitHashKey: e >= 0 ? explicitHashKeys[e] : undefined,
-        sequenceNumber: input.sequenceNumber,
-        subSequenceNumber: i,
-        approximateArrivalTimestamp: input.approximateArrivalTimestamp,
-        aggregated: true,
-      };
-    };
-    if (!this.shardRange) {
-      this.stats.userRecords += count;
-      this.counters.records.add(count);
-      for (let i = 0; i < count; i++) yield make(i);
-      return;
-    }
-    const all: DeaggregatedRecord[] = [];
-    for (let i = 0; i < count; i++) all.push(make(i));
-    yield* this.checkRange(all);
-  }
-
-  private *checkRange(records: DeaggregatedRecord[]): IterableIterator<DeaggregatedRecord> {
     const range = this.shardRange;
     if (range) {
       const inRange = records.map((r) => rangeContains(range, hashKeyOf(r)));
       const firstOut = inRange.indexOf(false);
       if (firstOut >= 0) {
         this.stats.outOfRange++;
-        if (this.dropOnOutOfRange && records[0]!.aggregated) {
+        if (this.dropOnOutOfRange && decoded !== undefined) {
           this.stats.droppedAggregates++;
           this.counters.outOfRange.add(1, { action: 'dropped' });
           this.onOutOfRange?.(records[firstOut]!, 'dropped');
-          return;
+          return [];
         }
         this.counters.outOfRange.add(1, { action: 'reported' });
         this.onOutOfRange?.(records[firstOut]!, 'reported');
         records = records.map((r, i) => (inRange[i] ? r : { ...r, outOfShardRange: true }));
       }
     }
-    this.stats.userRecords += records.length;
-    this.counters.records.add(records.length);
-    yield* records;
+    this.count(records.length);
+    return records;
   }
+}
+
+function subRecord(input: NormalizedInput, d: DecodedAggregate, i: number): DeaggregatedRecord {
+  const e = d.explicitHashKeyIndexes[i]!;
+  return {
+    data: input.data.subarray(d.dataStart[i]!, d.dataEnd[i]!),
+    partitionKey: d.partitionKeys[d.partitionKeyIndexes[i]!]!,
+    explicitHashKey: e >= 0 ? d.explicitHashKeys[e] : undefined,
+    sequenceNumber: input.sequenceNumber,
+    subSequenceNumber: i,
+    approximateArrivalTimestamp: input.approximateArrivalTimestamp,
+    aggregated: true,
+  };
 }
 
 /** The effective hash key of a user record; -1 (outside every range) when its keys are invalid. */
