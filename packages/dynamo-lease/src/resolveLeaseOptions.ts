@@ -134,7 +134,7 @@ export interface LeaseCoordinatorOptions {
    * Longest pause between two taker runs (table scan + take/steal), in milliseconds; runs are
    * jittered down by up to 20 % and also happen as soon as a watched lease is due to expire.
    * Failover after a crash takes at most `failoverTimeMs + takerIntervalMs` plus request latency.
-   * Default `failoverTimeMs / 3`.
+   * Default `failoverTimeMs / 4`, so a crash is recovered from within 1.25 × `failoverTimeMs` plus latency.
    */
   readonly takerIntervalMs?: number;
   /** Most leases this worker holds; excess leases are left to others. Default unbounded. */
@@ -235,7 +235,7 @@ export function resolveLeaseCoordinatorOptions(input: LeaseCoordinatorOptions, p
   const workerId = stringOption(`${path}.workerId`, input.workerId, '', { nonEmpty: true, maxLength: 1024 }) || defaultWorkerId();
   const failoverTimeMs = integerOption(`${path}.failoverTimeMs`, input.failoverTimeMs, 10_000, { min: 200, max: 86_400_000 });
   const epsilonMs = integerOption(`${path}.epsilonMs`, input.epsilonMs, 25, { min: 0, max: Math.floor(failoverTimeMs / 6) });
-  const takerIntervalMs = integerOption(`${path}.takerIntervalMs`, input.takerIntervalMs, Math.floor(failoverTimeMs / 3), { min: 10, max: 86_400_000 });
+  const takerIntervalMs = integerOption(`${path}.takerIntervalMs`, input.takerIntervalMs, Math.floor(failoverTimeMs / 4), { min: 10, max: 86_400_000 });
   const maxLeasesForWorker =
     input.maxLeasesForWorker === Infinity ? Infinity : integerOption(`${path}.maxLeasesForWorker`, input.maxLeasesForWorker, Infinity, { min: 1 });
   const client = clientOption(`${path}.client`, input.client);
