@@ -1,2 +1,22 @@
-// Filled by its own issue; see README.md.
-export {};
+export { Poller, type BatchHandler, type PollerState } from './Poller';
+export { type PollerOptions, type ResolvedPollerOptions, resolvePollerOptions } from './resolvePollerOptions';
+export { ShardReader } from './ShardReader';
+export {
+  type DeaggregationOptions,
+  MAX_GET_RECORDS_LIMIT,
+  MIN_TIME_BETWEEN_READS_MS,
+  type ReadOptions,
+  type ResolvedReadOptions,
+  type ResolvedShardReaderOptions,
+  resolveShardReaderOptions,
+  type ShardReaderOptions,
+} from './resolveShardReaderOptions';
+export type { ChildShard, ShardBatch } from './ShardBatch';
+export { type IteratorType, type ResolvedStartingPosition, resolveStartingPosition, type StartingPosition } from './StartingPosition';
+export { type PositionStore, type StoredPosition, fromStoredPosition, toStoredPosition } from './PositionStore';
+export { MemoryPositionStore } from './MemoryPositionStore';
+export { FilePositionStore, type FilePositionStoreOptions } from './FilePositionStore';
+export { DynamoDbPositionStore, type DynamoDbPositionStoreOptions } from './DynamoDbPositionStore';
+export { PositionTracker, type PositionTrackerOptions } from './PositionTracker';
+export { ShardGraph, type ShardLineage, type ShardNode, type ShardPlanInput, type ShardState } from './ShardGraph';
+export { createPollerInstruments, type PollerInstruments } from './PollerMetrics';

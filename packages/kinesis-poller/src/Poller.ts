@@ -1,0 +1,411 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  Backoff,
+  createKinesisClient,
+  type ExtendedSequenceNumber,
+  InvalidArgumentError,
+  type Logger,
+  ResourceNotFoundError,
+  retry,
+  ShutdownError,
+} from '@shardline/core';
+import { listShards, type ShardInfo } from '@shardline/kpl-aggregation';
+import { BatchChannel } from './BatchChannel';
+import { createPollerInstruments, type PollerInstruments } from './PollerMetrics';
+import { PositionTracker } from './PositionTracker';
+import { type PollerOptions, type ResolvedPollerOptions, resolvePollerOptions } from './resolvePollerOptions';
+import type { ChildShard, ShardBatch } from './ShardBatch';
+import { type ShardLineage, ShardGraph, type ShardNode, type ShardState } from './ShardGraph';
+import { ShardReader } from './ShardReader';
+
+/**
+ * Handles one batch of one shard. Called serially per shard (never twice at once for the same
+ * shard), concurrently across shards. Return (or resolve) when the batch is handled; its position
+ * is then saved. Throwing stops that shard (see `handlerRetries`, `onShardError`).
+ * @public
+ */
+export type BatchHandler = (batch: ShardBatch) => unknown;
+
+/** Lifecycle of a {@link Poller}. @public */
+export type PollerState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** Attempts to find the children of a shard that ended without reporting them. */
+const CHILD_DISCOVERY_ATTEMPTS = 5;
+
+interface ShardTask {
+  readonly reader: ShardReader;
+  readonly done: Promise<void>;
+}
+
+function lineageOf(shard: ShardInfo): ShardLineage {
+  return {
+    shardId: shard.shardId,
+    parentShardIds: [shard.parentShardId, shard.adjacentParentShardId].filter((p): p is string => p !== undefined),
+    open: shard.open,
+    range: shard.range,
+  };
+}
+
+function childLineage(child: ChildShard): ShardLineage {
+  return { shardId: child.shardId, parentShardIds: child.parentShardIds, range: child.range };
+}
+
+/**
+ * Reads every shard of a stream (or a chosen set) with GetRecords and hands the records to you,
+ * one batch per GetRecords call, serially per shard — with a callback (`run(handler)`) or as an
+ * async iterator (`for await (const batch of poller)`). No leases: for one process, or one
+ * process per shard; use the KCL consumer to spread shards over workers.
+ *
+ * - Positions (extended sequence numbers, never shard iterators) are saved to a
+ *   {@link PositionStore} after every handled batch (configurable) and at stop; a restart resumes
+ *   after them, also inside a KPL aggregate.
+ * - Resharding: when a shard ends, its children are found (ChildShards, else ListShards) and read
+ *   from TRIM_HORIZON once every parent has been read to its end and handled.
+ * - `stop()` or the `signal`: the batch being handled is finished, positions are saved, every
+ *   timer and request is released.
+ * @public
+ */
+export class Poller implements AsyncIterable<ShardBatch> {
+  private readonly o: ResolvedPollerOptions;
+  private readonly log: Logger;
+  private readonly m: PollerInstruments;
+  private readonly tracker: PositionTracker;
+  private readonly tasks = new Map<string, ShardTask>();
+  private readonly controller = new AbortController();
+  private readonly inHandler = new AsyncLocalStorage<string>();
+  private client: KinesisClient | undefined;
+  private graph = new ShardGraph();
+  private stored: ReadonlyMap<string, ExtendedSequenceNumber> = new Map();
+  private sink: ((batch: ShardBatch) => Promise<boolean>) | undefined;
+  private channel: BatchChannel | undefined;
+  private lifecycle: PollerState = 'new';
+  private starting: Promise<void> | undefined;
+  private syncing: Promise<void> | undefined;
+  private syncLoop: Promise<void> | undefined;
+  private shutdownPromise: Promise<void> | undefined;
+  private failure: { error: unknown } | undefined;
+  private markStopped!: () => void;
+  /** Resolves when the poller has stopped and saved its positions. */
+  private readonly stopped = new Promise<void>((resolve) => (this.markStopped = resolve));
+  private readonly onAbort = (): void => void this.stop();
+
+  constructor(options: PollerOptions) {
+    this.o = resolvePollerOptions(options);
+    this.log = this.o.logger.child({ component: 'poller', stream: this.o.streamLabel });
+    this.m = createPollerInstruments(this.o.metrics);
+    this.tracker = new PositionTracker({
+      store: this.o.store,
+      namespace: this.o.namespace,
+      saveEveryBatches: this.o.saveEveryBatches,
+      saveIntervalMs: this.o.saveIntervalMs,
+      maxAttempts: this.o.maxAttempts,
+      clock: this.o.clock,
+      logger: this.log,
+    });
+  }
+
+  /** Where the poller is in its life. */
+  get state(): PollerState {
+    return this.lifecycle;
+  }
+
+  /** The last handled position of every shard (including positions loaded from the store). */
+  get positions(): ReadonlyMap<string, ExtendedSequenceNumber> {
+    return this.tracker.handled;
+  }
+
+  /** The state of every shard the poller tracks. */
+  get shardStates(): ReadonlyMap<string, ShardState> {
+    return new Map([...this.graph.shards.values()].map((n) => [n.shardId, n.state]));
+  }
+
+  /**
+   * Reads until stopped, calling `handler` for every batch. Resolves once the poller has stopped
+   * and saved its positions (after `stop()`, the signal, or — with `shardSyncIntervalMs: 0` —
+   * when every shard has been read to its end). Rejects with the first shard error when no
+   * `onShardError` is given, after stopping the others; or with a failure to list shards or to
+   * save positions.
+   */
+  run(handler: BatchHandler): Promise<void> {
+    if (typeof handler !== 'function') throw new InvalidArgumentError(`poller.run(handler): handler must be a function (got ${typeof handler})`);
+    this.begin(async (batch) => {
+      await this.callHandler(handler, batch);
+      return true;
+    });
+    return this.completion();
+  }
+
+  /**
+   * Reads until stopped, yielding every batch. A batch is handled (and its position saved) when
+   * you ask for the next one; leaving the loop with `break` or `throw` stops the poller without
+   * counting the batch in hand as handled. Call `stop()` inside the loop to finish after the
+   * current batch: the loop then ends once positions are saved.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<ShardBatch> {
+    const channel = new BatchChannel({
+      completion: () => this.completion(),
+      lateHandled: async (batch) => {
+        await this.tracker.batchHandled(batch.shardId, batch.lastPosition);
+        await this.tracker.flush();
+      },
+      stop: () => this.stop(),
+    });
+    this.begin((batch) => channel.push(batch));
+    this.channel = channel;
+    return channel;
+  }
+
+  /**
+   * Stops reading: aborts GetRecords calls and waits in flight, lets every batch being handled
+   * finish, saves positions, stops timers and destroys the client the poller created. Resolves
+   * when that is done (never rejects: failures surface from `run()` or the iterator). Called
+   * from inside a handler, it does not wait for that handler's own batch, whose position is saved
+   * when the handler returns, before `run()` resolves.
+   */
+  async stop(): Promise<void> {
+    if (this.lifecycle === 'new') {
+      this.lifecycle = 'stopped';
+      this.markStopped();
+      return;
+    }
+    const own = this.inHandler.getStore();
+    const shutdown = this.shutdown();
+    if (own === undefined) {
+      await shutdown.catch(() => undefined);
+      return;
+    }
+    await Promise.all([...this.tasks].filter(([id]) => id !== own).map(([, t]) => t.done));
+    await this.tracker.flush().catch(() => undefined);
+  }
+
+  private completion(): Promise<void> {
+    return this.stopped.then(() => {
+      if (this.failure) throw this.failure.error;
+    });
+  }
+
+  private begin(sink: (batch: ShardBatch) => Promise<boolean>): void {
+    if (this.lifecycle !== 'new') {
+      throw new ShutdownError(this.lifecycle === 'stopped' ? 'Poller is stopped; create a new one' : 'Poller is already running (run() and iteration may be used once)');
+    }
+    this.sink = sink;
+    this.lifecycle = 'starting';
+    if (this.o.signal) {
+      this.o.signal.addEventListener('abort', this.onAbort, { once: true });
+      if (this.o.signal.aborted) {
+        void this.shutdown();
+        return;
+      }
+    }
+    this.starting = this.start().catch((error: unknown) => this.fail(error));
+  }
+
+  private async start(): Promise<void> {
+    const o = this.o;
+    this.client = o.client ?? createKinesisClient({ ...o.aws, maxAttempts: o.aws?.maxAttempts ?? 1 });
+    this.stored = await o.store.load(o.namespace);
+    this.tracker.seed(this.stored);
+    const shards = await this.listShards();
+    if (o.shardIds) {
+      const known = new Set(shards.map((s) => s.shardId));
+      const missing = o.shardIds.filter((id) => !known.has(id));
+      if (missing.length) throw new ResourceNotFoundError(`shards ${missing.join(', ')} are not in stream ${o.streamLabel}`);
+    }
+    if (this.controller.signal.aborted) return;
+    this.graph = ShardGraph.plan({
+      shards: shards.map(lineageOf),
+      stored: this.stored,
+      initialPosition: o.startingPosition,
+      shardIds: o.shardIds,
+      followChildShards: o.followChildShards,
+    });
+    this.log.info({ shards: this.graph.shards.size, namespace: o.namespace, resumed: this.stored.size }, 'poller started');
+    this.lifecycle = 'running';
+    this.tracker.startTimer((error) => this.fail(error));
+    if (o.shardSyncIntervalMs > 0) this.syncLoop = this.runSyncLoop();
+    this.schedule();
+  }
+
+  private listShards(): Promise<ShardInfo[]> {
+    const o = this.o;
+    return retry(() => listShards(this.client!, o.streamArn ? { streamArn: o.streamArn } : { streamName: o.streamName! }), {
+      clock: o.clock,
+      signal: this.controller.signal,
+      maxAttempts: o.maxAttempts,
+      ...o.retryBackoff,
+      onRetry: (error, attempt, delayMs) => this.log.warn({ err: error, attempt, delayMs }, 'ListShards failed; retrying'),
+    });
+  }
+
+  /** Starts a reader for every shard whose parents are done. */
+  private schedule(): void {
+    if (this.lifecycle !== 'running') return;
+    for (const node of this.graph.ready()) this.startShard(node);
+    this.completeIfIdle();
+  }
+
+  /** With no shard sync, a poller with nothing left to read stops by itself. */
+  private completeIfIdle(): void {
+    if (this.lifecycle === 'running' && this.o.shardSyncIntervalMs === 0 && this.tasks.size === 0 && this.graph.ready().length === 0) {
+      this.log.info('every shard is read to its end; stopping');
+      void this.shutdown();
+    }
+  }
+
+  private startShard(node: ShardNode): void {
+    const o = this.o;
+    node.state = 'reading';
+    const reader = new ShardReader({
+      client: this.client!,
+      streamName: o.streamName,
+      streamArn: o.streamArn,
+      shardId: node.shardId,
+      startingPosition: node.start,
+      shardRange: node.range,
+      limit: o.limit,
+      idleTimeBetweenReadsMs: o.idleTimeBetweenReadsMs,
+      maxPrefetchBatches: o.maxPrefetchBatches,
+      deaggregate: o.deaggregate === false ? false : o.deaggregate,
+      deliverEmptyBatches: o.deliverEmptyBatches,
+      throttleBackoff: o.throttleBackoff,
+      retryBackoff: o.retryBackoff,
+      maxAttempts: o.maxAttempts,
+      clock: o.clock,
+      logger: o.logger,
+      metrics: o.metrics,
+    });
+    const done = this.readShard(node, reader).finally(() => {
+      this.tasks.delete(node.shardId);
+      this.schedule();
+    });
+    this.tasks.set(node.shardId, { reader, done });
+  }
+
+  private async readShard(node: ShardNode, reader: ShardReader): Promise<void> {
+    const shardId = node.shardId;
+    try {
+      for await (const batch of reader) {
+        if (!(await this.sink!(batch))) break;
+        if (!batch.shardEnded) {
+          await this.tracker.batchHandled(shardId, batch.lastPosition);
+          continue;
+        }
+        // SHARD_END is durable before any child starts, so a restart goes straight to them.
+        await this.tracker.batchHandled(shardId, batch.lastPosition);
+        await this.tracker.flush();
+        node.state = 'finished';
+        await this.discoverChildren(shardId, batch.childShards);
+        return;
+      }
+      if (node.state === 'reading') node.state = 'stopped';
+    } catch (error) {
+      node.state = 'failed';
+      this.shardFailed(shardId, error);
+    }
+  }
+
+  private async callHandler(handler: BatchHandler, batch: ShardBatch): Promise<void> {
+    const backoff = new Backoff(this.o.handlerRetryBackoff);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.inHandler.run(batch.shardId, () => handler(batch));
+        return;
+      } catch (error) {
+        this.m.handlerErrors.add(1, { stream: this.o.streamLabel, shard_id: batch.shardId });
+        if (attempt >= this.o.handlerRetries || this.controller.signal.aborted) throw error;
+        const delayMs = backoff.next();
+        this.log.warn({ err: error, shardId: batch.shardId, attempt: attempt + 1, delayMs }, 'handler threw; retrying the batch');
+        if (!(await this.o.clock.sleep(delayMs, this.controller.signal))) throw error;
+      }
+    }
+  }
+
+  private async discoverChildren(shardId: string, reported: readonly ChildShard[] | undefined): Promise<void> {
+    if (reported) {
+      for (const child of reported) this.addShard(childLineage(child));
+      return;
+    }
+    // kinesalite (and a ListShards that lags) report no ChildShards: look them up.
+    const backoff = new Backoff({ baseDelayMs: 500, maxDelayMs: 8_000, jitter: 'equal' });
+    for (let attempt = 1; attempt <= CHILD_DISCOVERY_ATTEMPTS; attempt++) {
+      try {
+        await this.sync();
+      } catch (error) {
+        this.log.warn({ err: error, shardId }, 'ListShards after shard end failed');
+      }
+      if (this.graph.childrenOf(shardId).length > 0 || this.controller.signal.aborted) return;
+      if (attempt < CHILD_DISCOVERY_ATTEMPTS && !(await this.o.clock.sleep(backoff.next(), this.controller.signal))) return;
+    }
+    this.log.warn({ shardId }, 'shard ended but no child shard was found; the periodic shard sync will keep looking');
+  }
+
+  private addShard(shard: ShardLineage): void {
+    const node = this.graph.add(shard, this.stored.get(shard.shardId));
+    if (node) this.log.info({ shardId: node.shardId, parents: node.parents, state: node.state }, 'new shard');
+  }
+
+  /** One ListShards round: adds unknown shards and schedules what is ready. Single flight. */
+  private sync(): Promise<void> {
+    this.syncing ??= (async () => {
+      try {
+        const shards = await this.listShards();
+        for (const s of shards) this.addShard(lineageOf(s));
+        this.schedule();
+      } finally {
+        this.syncing = undefined;
+      }
+    })();
+    return this.syncing;
+  }
+
+  private async runSyncLoop(): Promise<void> {
+    while (await this.o.clock.sleep(this.o.shardSyncIntervalMs, this.controller.signal)) {
+      await this.sync().catch((error: unknown) => this.log.warn({ err: error }, 'periodic ListShards failed'));
+    }
+  }
+
+  private shardFailed(shardId: string, error: unknown): void {
+    this.log.error({ err: error, shardId }, 'shard stopped on an error');
+    if (this.o.onShardError) {
+      try {
+        this.o.onShardError(error, shardId);
+      } catch (callbackError) {
+        this.log.error({ err: callbackError, shardId }, 'onShardError threw');
+      }
+      return;
+    }
+    this.fail(error);
+  }
+
+  private fail(error: unknown): void {
+    this.failure ??= { error };
+    void this.shutdown();
+  }
+
+  private shutdown(): Promise<void> {
+    this.shutdownPromise ??= this.shutdownNow().finally(this.markStopped);
+    return this.shutdownPromise;
+  }
+
+  private async shutdownNow(): Promise<void> {
+    this.lifecycle = 'stopping';
+    this.controller.abort();
+    this.o.signal?.removeEventListener('abort', this.onAbort);
+    this.channel?.close();
+    await this.starting;
+    for (const task of this.tasks.values()) void task.reader.stop();
+    while (this.tasks.size > 0) await Promise.all([...this.tasks.values()].map((t) => t.done));
+    await this.syncLoop;
+    await this.syncing?.catch(() => undefined);
+    try {
+      await this.tracker.close();
+    } catch (error) {
+      this.failure ??= { error };
+      this.log.error({ err: error }, 'saving positions at stop failed');
+    }
+    if (!this.o.client) this.client?.destroy();
+    this.lifecycle = 'stopped';
+    this.log.info({ failed: this.failure !== undefined }, 'poller stopped');
+  }
+}
