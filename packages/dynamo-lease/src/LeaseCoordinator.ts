@@ -257,6 +257,8 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
       return lease;
     } catch (error) {
       this.metrics.checkpoints.add(1, { kind: change.kind, result: error instanceof LeaseLostError ? 'lost' : 'error' });
+      // Once stopping, a lease that is gone was released by the shutdown: say so, not "lost".
+      if (error instanceof LeaseLostError && this.state !== 'running') throw new ShutdownError(`lease coordinator is stopping: ${error.message}`, { cause: error });
       throw error;
     }
   }

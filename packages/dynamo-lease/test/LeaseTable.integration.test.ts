@@ -42,6 +42,31 @@ describe('table creation', () => {
     expect(Table?.ProvisionedThroughput?.WriteCapacityUnits).toBe(7);
   });
 
+  it('polls until the table is ACTIVE, and gives up after tableActiveTimeoutMs', async () => {
+    const client = dynamo.client();
+    let describes = 0;
+    const creating = injectFaults(client, {
+      after(ctx, output) {
+        if (ctx.commandName !== 'DescribeTableCommand' || !output.Table) return;
+        describes++;
+        return describes <= 3 ? { ...output, Table: { ...(output.Table as object), TableStatus: 'CREATING' } } : undefined;
+      },
+    });
+    const table = new LeaseTable({ tableName: uniqueName('leases'), client });
+    await table.createTableIfNotExists();
+    expect(describes).toBe(4);
+    creating.remove();
+
+    const stuck = injectFaults(client, {
+      after(ctx, output) {
+        if (ctx.commandName === 'DescribeTableCommand' && output.Table) return { ...output, Table: { ...(output.Table as object), TableStatus: 'UPDATING' } };
+      },
+    });
+    const impatient = new LeaseTable({ tableName: table.tableName, client, tableActiveTimeoutMs: 100 });
+    await expect(impatient.waitUntilActive()).rejects.toThrow(/not ACTIVE after 100 ms \(status UPDATING\)/);
+    stuck.remove();
+  });
+
   it('refuses a table whose key schema is not the KCL one', async () => {
     const client = dynamo.client();
     const tableName = uniqueName('other');
