@@ -81,7 +81,7 @@ export class Poller implements AsyncIterable<ShardBatch> {
   private channel: BatchChannel | undefined;
   private lifecycle: PollerState = 'new';
   private starting: Promise<void> | undefined;
-  private syncing: Promise<void> | undefined;
+  private syncing: Promise<ShardInfo[]> | undefined;
   private syncLoop: Promise<void> | undefined;
   private shutdownPromise: Promise<void> | undefined;
   private failure: { error: unknown } | undefined;
@@ -326,15 +326,16 @@ export class Poller implements AsyncIterable<ShardBatch> {
       for (const child of reported) this.addShard(childLineage(child));
       return;
     }
-    // kinesalite (and a ListShards that lags) report no ChildShards: look them up.
+    if (this.o.shardIds && !this.o.followChildShards) return;
+    // kinesalite (and a ListShards that lags behind the shard's end) report no ChildShards.
     const backoff = new Backoff({ baseDelayMs: 500, maxDelayMs: 8_000, jitter: 'equal' });
     for (let attempt = 1; attempt <= CHILD_DISCOVERY_ATTEMPTS; attempt++) {
       try {
-        await this.sync();
+        const shards = await this.sync();
+        if (shards.some((s) => s.parentShardId === shardId || s.adjacentParentShardId === shardId)) return;
       } catch (error) {
         this.log.warn({ err: error, shardId }, 'ListShards after shard end failed');
       }
-      if (this.graph.childrenOf(shardId).length > 0 || this.controller.signal.aborted) return;
       if (attempt < CHILD_DISCOVERY_ATTEMPTS && !(await this.o.clock.sleep(backoff.next(), this.controller.signal))) return;
     }
     this.log.warn({ shardId }, 'shard ended but no child shard was found; the periodic shard sync will keep looking');
@@ -346,12 +347,13 @@ export class Poller implements AsyncIterable<ShardBatch> {
   }
 
   /** One ListShards round: adds unknown shards and schedules what is ready. Single flight. */
-  private sync(): Promise<void> {
+  private sync(): Promise<ShardInfo[]> {
     this.syncing ??= (async () => {
       try {
         const shards = await this.listShards();
         for (const s of shards) this.addShard(lineageOf(s));
         this.schedule();
+        return shards;
       } finally {
         this.syncing = undefined;
       }
@@ -361,7 +363,7 @@ export class Poller implements AsyncIterable<ShardBatch> {
 
   private async runSyncLoop(): Promise<void> {
     while (await this.o.clock.sleep(this.o.shardSyncIntervalMs, this.controller.signal)) {
-      await this.sync().catch((error: unknown) => this.log.warn({ err: error }, 'periodic ListShards failed'));
+      await this.sync().catch((error: unknown) => void this.log.warn({ err: error }, 'periodic ListShards failed'));
     }
   }
 

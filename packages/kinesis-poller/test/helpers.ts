@@ -22,11 +22,11 @@ export async function putRecords(kinesis: KinesisClient, streamName: string, cou
   return results;
 }
 
-/** Polls `condition` every 20 ms until it holds; fails after `timeoutMs`. */
+/** Polls `condition` every 20 ms until it holds; fails after `timeoutMs` (monotonic: tests shift Date.now). */
 export async function waitFor(condition: () => boolean, timeoutMs = 60_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

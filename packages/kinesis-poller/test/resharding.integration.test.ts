@@ -1,0 +1,158 @@
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { createKinesisClient, parseHashKeyRange } from '@shardline/core';
+import { createStream, type Emulators, injectFaults, listAllShards, startEmulators, startKinesisLocal, uniqueName } from '@shardline/testkit';
+import { FilePositionStore, Poller } from '../src';
+import { Collector, mergeShards, putRecords, splitShard, waitFor } from './helpers';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+/** For every shard with parents: its first delivery comes after the last delivery of each parent. */
+async function expectParentsBeforeChildren(kinesis: KinesisClient, streamName: string, got: Collector): Promise<number> {
+  const shards = await listAllShards(kinesis, streamName);
+  const firstAt = new Map<string, number>();
+  const lastAt = new Map<string, number>();
+  got.order.forEach((o, i) => {
+    if (!firstAt.has(o.shardId)) firstAt.set(o.shardId, i);
+    lastAt.set(o.shardId, i);
+  });
+  let checked = 0;
+  for (const s of shards) {
+    for (const parent of [s.ParentShardId, s.AdjacentParentShardId]) {
+      if (!parent || !firstAt.has(s.ShardId!) || !lastAt.has(parent)) continue;
+      expect(firstAt.get(s.ShardId!)!).toBeGreaterThan(lastAt.get(parent)!);
+      checked++;
+    }
+  }
+  return checked;
+}
+
+describe('resharding while reading (kinesalite: no ChildShards, children found with ListShards)', () => {
+  let emulators: Emulators;
+  let kinesis: KinesisClient;
+  let dir: string;
+  beforeAll(async () => {
+    emulators = await startEmulators({ dynamodb: false });
+    kinesis = createKinesisClient({ env: emulators.env, maxAttempts: 1 });
+    dir = mkdtempSync(path.join(tmpdir(), 'poller-reshard-'));
+  });
+  afterAll(async () => {
+    kinesis.destroy();
+    await emulators.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('delivers every record of the parents before any record of their children, across a split and a merge', async () => {
+    const streamName = uniqueName('reshard');
+    await createStream(kinesis, streamName, 2);
+    const puts = await putRecords(kinesis, streamName, 1_500, 'a');
+    const got = new Collector();
+    const file = path.join(dir, 'positions.json');
+    const poller = new Poller({ client: kinesis, streamName, limit: 100, idleTimeBetweenReadsMs: 200, shardSyncIntervalMs: 0, store: new FilePositionStore(file) });
+    const running = poller.run(async (batch) => {
+      got.add(batch);
+      // Slow enough that the parents are still being read when they are split and merged.
+      await new Promise((r) => setTimeout(r, 5));
+    });
+    await waitFor(() => got.count > 100, 30_000, 'reading to start');
+    const [s0] = (await listAllShards(kinesis, streamName)).filter((s) => s.ShardId === 'shardId-000000000000');
+    const r0 = parseHashKeyRange(s0!.HashKeyRange!);
+    await splitShard(kinesis, streamName, 'shardId-000000000000', r0.startingHashKey, r0.endingHashKey);
+    puts.push(...(await putRecords(kinesis, streamName, 1_500, 'b')));
+    // shardId-000000000003 is the upper half of shard 0, adjacent to shard 1.
+    await mergeShards(kinesis, streamName, 'shardId-000000000003', 'shardId-000000000001');
+    puts.push(...(await putRecords(kinesis, streamName, 1_500, 'c')));
+    expect(got.count).toBeLessThan(puts.length);
+
+    await waitFor(() => got.count >= puts.length, 60_000, 'every record');
+    await poller.stop();
+    await running;
+    expect(got.count).toBe(puts.length);
+    expect(new Set(got.ids()).size).toBe(puts.length);
+    // 2 and 3 after 0; 4 after 3 and after 1.
+    expect(await expectParentsBeforeChildren(kinesis, streamName, got)).toBe(4);
+    expect(poller.shardStates.get('shardId-000000000000')).toBe('finished');
+    expect(poller.shardStates.get('shardId-000000000001')).toBe('finished');
+    expect(poller.shardStates.get('shardId-000000000003')).toBe('finished');
+
+    // The ended shards are stored as SHARD_END: a restart reads nothing of them again.
+    const again = new Collector();
+    const restarted = new Poller({ client: kinesis, streamName, limit: 100, idleTimeBetweenReadsMs: 200, shardSyncIntervalMs: 0, store: new FilePositionStore(file) });
+    const rerun = restarted.run((batch) => again.add(batch));
+    await waitFor(() => restarted.state === 'running', 10_000, 'restart');
+    await new Promise((r) => setTimeout(r, 500));
+    await restarted.stop();
+    await rerun;
+    expect(again.count).toBe(0);
+    expect(restarted.shardStates.get('shardId-000000000000')).toBe('finished');
+    expect(restarted.shardStates.get('shardId-000000000004')).toBe('stopped');
+  });
+
+  it('reads a chosen shard, then its children after it', async () => {
+    const streamName = uniqueName('reshard');
+    await createStream(kinesis, streamName, 1);
+    const puts = await putRecords(kinesis, streamName, 300, 'a');
+    const [s0] = await listAllShards(kinesis, streamName);
+    const r0 = parseHashKeyRange(s0!.HashKeyRange!);
+    await splitShard(kinesis, streamName, s0!.ShardId!, r0.startingHashKey, r0.endingHashKey);
+    puts.push(...(await putRecords(kinesis, streamName, 300, 'b')));
+    const got = new Collector();
+    // Only the parent and its descendants; the children stay open, so stop once they are read.
+    const poller = new Poller({ client: kinesis, streamName, shardIds: [s0!.ShardId!], idleTimeBetweenReadsMs: 200, shardSyncIntervalMs: 0 });
+    const running = poller.run((batch) => got.add(batch));
+    await waitFor(() => got.count >= puts.length, 30_000, 'every record');
+    await poller.stop();
+    await running;
+    expect(await expectParentsBeforeChildren(kinesis, streamName, got)).toBe(2);
+    expect(got.batches.filter((b) => b.shardEnded).map((b) => b.shardId)).toEqual([s0!.ShardId]);
+  });
+
+  it('with followChildShards false, reads only the chosen shard, and stops by itself at its end (shardSyncIntervalMs 0)', async () => {
+    const streamName = uniqueName('reshard');
+    await createStream(kinesis, streamName, 1);
+    await putRecords(kinesis, streamName, 200, 'a');
+    const [s0] = await listAllShards(kinesis, streamName);
+    const r0 = parseHashKeyRange(s0!.HashKeyRange!);
+    await splitShard(kinesis, streamName, s0!.ShardId!, r0.startingHashKey, r0.endingHashKey);
+    await putRecords(kinesis, streamName, 200, 'b');
+    const got = new Collector();
+    const poller = new Poller({ client: kinesis, streamName, shardIds: [s0!.ShardId!], followChildShards: false, idleTimeBetweenReadsMs: 200, shardSyncIntervalMs: 0 });
+    await poller.run((batch) => got.add(batch));
+    expect(got.count).toBe(200);
+    expect([...poller.shardStates.keys()]).toEqual([s0!.ShardId]);
+  });
+});
+
+describe('resharding on kinesis-local (ChildShards reported by GetRecords)', () => {
+  it('follows ChildShards at shard end without listing shards again', async () => {
+    const local = await startKinesisLocal();
+    const kinesis = createKinesisClient({ endpoint: local.endpoint, env: {}, maxAttempts: 1 });
+    try {
+      const streamName = uniqueName('reshard');
+      await createStream(kinesis, streamName, 1);
+      const puts = await putRecords(kinesis, streamName, 100, 'a');
+      const [s0] = await listAllShards(kinesis, streamName);
+      const r0 = parseHashKeyRange(s0!.HashKeyRange!);
+      await splitShard(kinesis, streamName, s0!.ShardId!, r0.startingHashKey, r0.endingHashKey);
+      puts.push(...(await putRecords(kinesis, streamName, 100, 'b')));
+      const faults = injectFaults(kinesis, {});
+      const got = new Collector();
+      const poller = new Poller({ client: kinesis, streamName, idleTimeBetweenReadsMs: 200, shardSyncIntervalMs: 0 });
+      const running = poller.run((batch) => got.add(batch));
+      await waitFor(() => got.count >= puts.length, 60_000, 'every record');
+      await poller.stop();
+      await running;
+      faults.remove();
+      expect(new Set(got.ids()).size).toBe(puts.length);
+      const end = got.batches.find((b) => b.shardEnded)!;
+      expect(end.shardId).toBe(s0!.ShardId);
+      expect(end.childShards?.map((c) => c.shardId).sort()).toHaveLength(2);
+      expect(end.childShards?.[0]?.parentShardIds).toEqual([s0!.ShardId]);
+      expect(faults.calls.get('ListShardsCommand')).toBe(1);
+      expect(await expectParentsBeforeChildren(kinesis, streamName, got)).toBe(2);
+    } finally {
+      kinesis.destroy();
+      await local.stop();
+    }
+  });
+});
