@@ -55,6 +55,11 @@ type TakeOutcome = 'taken' | 'conflict' | 'error';
 
 /** Full scans (with takes in between) per taker run when takes lose races. */
 const MAX_TAKER_ROUNDS = 3;
+/**
+ * After a steal, how long beyond one renew interval to wait for the previous holder's rejected
+ * renewal to come back before announcing the lease: its request and response time.
+ */
+const STEAL_ANNOUNCE_MARGIN_MS = 100;
 /** Parallel writes for bulk operations (lease creation, release on stop). */
 const BULK_CONCURRENCY = 10;
 
@@ -108,6 +113,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
   private startPromise: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
   private loops: Promise<void>[] = [];
+  private readonly announcements = new Set<Promise<boolean>>();
   private takerChain: Promise<unknown> = Promise.resolve();
   private lastObservedAt = -Infinity;
 
@@ -174,6 +180,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
     this.startPromise ??= (async () => {
       try {
         await this.init();
+        if (this.state !== 'new') throw new ShutdownError('lease coordinator was stopped while starting');
         this.state = 'running';
         await this.serially(() => this.reclaimOwnLeases());
       } catch (error) {
@@ -205,6 +212,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
     this.abort.abort();
     await Promise.allSettled(this.loops);
     await this.takerChain;
+    await Promise.allSettled([...this.announcements]);
     await this.renewer.settle();
     const entries = this.renewer.list();
     if (release) await this.inBatches(entries, (entry) => this.releaseEntry(entry));
@@ -219,13 +227,13 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
 
   /** The leases this worker holds and may process now (renewed within the failover time). */
   heldLeases(): Lease[] {
-    return this.renewer.list().filter((e) => this.renewer.isValid(e)).map((e) => e.lease);
+    return this.renewer.list().filter((e) => this.renewer.isUsable(e)).map((e) => e.lease);
   }
 
   /** The held lease for `leaseKey`, or `undefined` when this worker does not (validly) hold it. */
   getHeldLease(leaseKey: string): Lease | undefined {
     const entry = this.renewer.get(leaseKey);
-    return entry && this.renewer.isValid(entry) ? entry.lease : undefined;
+    return entry && this.renewer.isUsable(entry) ? entry.lease : undefined;
   }
 
   /**
@@ -235,14 +243,14 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
    */
   checkpointer(leaseKey: string): Checkpointer {
     const entry = this.renewer.get(leaseKey);
-    if (!entry || !this.renewer.isValid(entry)) throw new LeaseLostError(`lease ${leaseKey} is not held by worker ${this.workerId}`, { leaseKey });
+    if (!entry || !this.renewer.isUsable(entry)) throw new LeaseLostError(`lease ${leaseKey} is not held by worker ${this.workerId}`, { leaseKey });
     let checkpointer = this.checkpointers.get(entry);
     if (!checkpointer) this.checkpointers.set(entry, (checkpointer = new Checkpointer(this, entry.lease, entry.token)));
     return checkpointer;
   }
 
   /** Checkpoints a held lease at `position` (the seed's `CheckpointSequence`). */
-  checkpoint(leaseKey: string, position: ExtendedSequenceNumber): Promise<void> {
+  async checkpoint(leaseKey: string, position: ExtendedSequenceNumber): Promise<void> {
     return this.checkpointer(leaseKey).checkpoint(position);
   }
 
@@ -324,22 +332,26 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
   /**
    * Takes a lease now, whoever holds it (the seed's `ClaimShard`, made immediate and fenced): the
    * take is conditioned on the counter just read, so it fails only if the lease moves in between,
-   * and is then retried twice. The previous holder learns of it at its next renewal (at most one
-   * renew interval later) and reports `leaseLost`; its checkpoints fail at once.
-   * @returns the held lease, or `undefined` when it kept moving.
+   * and is then retried twice. The previous holder's checkpoints fail at once; it learns of the
+   * loss at its next renewal, at most one renew interval later, and the lease is announced
+   * (`leaseAcquired`) and returned only then, so the two never process the shard at the same time.
+   * @returns the held lease, or `undefined` when it kept moving or was lost again meanwhile.
    * @throws ResourceNotFoundError when no such lease exists.
    */
-  claimShard(leaseKey: string): Promise<Lease | undefined> {
-    return this.serially(async () => {
+  async claimShard(leaseKey: string): Promise<Lease | undefined> {
+    const taken = await this.serially(async () => {
       this.assertRunning();
       for (let attempt = 0; attempt < 3; attempt++) {
-        const held = this.getHeldLease(leaseKey);
-        if (held) return held;
+        if (this.renewer.get(leaseKey)) return true;
         const lease = await this.readForTake(leaseKey);
-        if ((await this.take(lease, 'claim')) === 'taken') return this.getHeldLease(leaseKey);
+        if ((await this.take(lease, 'claim')) === 'taken') return true;
       }
-      return undefined;
+      return false;
     });
+    if (!taken) return undefined;
+    const entry = this.renewer.get(leaseKey);
+    if (entry && !entry.announced) await entry.announcement;
+    return this.getHeldLease(leaseKey);
   }
 
   /**
@@ -473,11 +485,31 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
     }
     this.metrics.takes.add(1, { kind, result: 'ok' });
     this.tracker.observe(result.lease, clock.monotonicNow());
-    this.renewer.add(result.lease, sentAt);
+    const entry = this.renewer.add(result.lease, sentAt);
     this.metrics.held.set(this.renewer.size);
     this.logger.info({ leaseKey: lease.leaseKey, kind, previousOwner: lease.leaseOwner, leaseCounter: result.lease.leaseCounter }, 'acquired lease');
-    this.notify('leaseAcquired', result.lease);
+    if ((kind === 'steal' || kind === 'claim') && lease.leaseOwner !== undefined && lease.leaseOwner !== this.workerId) this.announceLater(entry);
+    else this.notify('leaseAcquired', entry.lease);
     return 'taken';
+  }
+
+  /**
+   * Announces a stolen lease once its previous holder, which was alive and renewing, has had its
+   * next renewal rejected (one renew interval plus a round trip): until then both would believe
+   * they hold it. The lease is renewed meanwhile, and counts as ours for balancing.
+   */
+  private announceLater(entry: HeldLease): void {
+    entry.announced = false;
+    const { clock, renewIntervalMs, epsilonMs } = this.options;
+    const announcement = clock.sleep(renewIntervalMs + epsilonMs + STEAL_ANNOUNCE_MARGIN_MS, this.abort.signal).then((due) => {
+      this.announcements.delete(announcement);
+      if (!due || entry.state !== 'held') return false;
+      entry.announced = true;
+      this.notify('leaseAcquired', entry.lease);
+      return true;
+    });
+    entry.announcement = announcement;
+    this.announcements.add(announcement);
   }
 
   private releaseEntry(entry: HeldLease): Promise<boolean> {
@@ -490,7 +522,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
           this.renewer.drop(entry, 'stopped', true);
           this.metrics.released.add(1);
           this.metrics.held.set(this.renewer.size);
-          this.notify('leaseReleased', result.lease);
+          if (entry.announced) this.notify('leaseReleased', result.lease);
           return true;
         }
         this.renewer.drop(entry, lostReason(result.current));

@@ -24,6 +24,14 @@ export interface HeldLease {
   lastRenewedAt: number;
   /** `held` until lost, released, or being released. */
   state: 'held' | 'releasing' | 'gone';
+  /**
+   * Whether the application has been told (`leaseAcquired`). A stolen lease is renewed at once but
+   * announced only once its previous holder has had a renewal rejected; until then it is not
+   * handed out, and losing it is not reported.
+   */
+  announced: boolean;
+  /** Resolves when an unannounced lease is announced (true) or dropped first (false). */
+  announcement?: Promise<boolean>;
   /** Tail of the per-lease write queue: renewals, checkpoints and the release never overlap. */
   tail: Promise<unknown>;
   /** A renewal is in flight. */
@@ -84,7 +92,7 @@ export class LeaseRenewer {
 
   /** Starts holding a lease just written by this worker (taken), with a fresh concurrency token. */
   add(lease: Lease, writtenSentAt: number): HeldLease {
-    const entry: HeldLease = { lease, token: randomUUID(), lastRenewedAt: writtenSentAt, state: 'held', tail: Promise.resolve(), renewing: false };
+    const entry: HeldLease = { lease, token: randomUUID(), lastRenewedAt: writtenSentAt, state: 'held', announced: true, tail: Promise.resolve(), renewing: false };
     this.held.set(lease.leaseKey, entry);
     return entry;
   }
@@ -94,6 +102,11 @@ export class LeaseRenewer {
     return entry.state === 'held' && this.options.clock.monotonicNow() - entry.lastRenewedAt <= this.options.failoverTimeMs;
   }
 
+  /** True while `entry` is valid and announced: the application may process and checkpoint it. */
+  isUsable(entry: HeldLease): boolean {
+    return entry.announced && this.isValid(entry);
+  }
+
   /** Runs `fn` after every earlier write of the same lease has finished. */
   exclusive<T>(entry: HeldLease, fn: () => Promise<T>): Promise<T> {
     const run = entry.tail.then(fn, fn);
@@ -101,12 +114,12 @@ export class LeaseRenewer {
     return run;
   }
 
-  /** Stops holding a lease (no write); reports it as lost unless `silently`. */
+  /** Stops holding a lease (no write); reports it as lost unless `silently` or never announced. */
   drop(entry: HeldLease, reason: LeaseLostReason, silently = false): void {
     if (entry.state === 'gone') return;
     entry.state = 'gone';
     if (this.held.get(entry.lease.leaseKey) === entry) this.held.delete(entry.lease.leaseKey);
-    if (!silently) this.options.onLost(entry.lease, reason);
+    if (!silently && entry.announced) this.options.onLost(entry.lease, reason);
   }
 
   /** Drops every held lease whose last successful write is older than the failover time. */
@@ -187,7 +200,7 @@ export class LeaseRenewer {
    */
   async writeAsHolder(leaseKey: string, token: string, write: (lease: Lease) => Promise<LeaseWriteResult>): Promise<Lease> {
     const entry = this.held.get(leaseKey);
-    if (!entry || entry.token !== token) {
+    if (!entry || entry.token !== token || !entry.announced) {
       throw new LeaseLostError(`lease ${leaseKey} is not held by this acquisition (taken, expired or re-acquired since)`, { leaseKey });
     }
     return this.exclusive(entry, async () => {

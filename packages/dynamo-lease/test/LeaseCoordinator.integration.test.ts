@@ -36,6 +36,18 @@ function events(c: LeaseCoordinator): { acquired: Lease[]; lost: [Lease, LeaseLo
   return log;
 }
 
+/** Workers a and b on a new table with one unowned lease `s-0`; their takers wait a minute. */
+async function twoWorkersOneLease(): Promise<[LeaseCoordinator, LeaseCoordinator]> {
+  const tableName = uniqueName('coord');
+  const manual = { takerIntervalMs: 60_000 };
+  const a = coordinator(tableName, 'a', manual);
+  const b = coordinator(tableName, 'b', manual);
+  await a.init();
+  await a.createLeasesIfNotExist([{ leaseKey: 's-0' }]);
+  await Promise.all([a.start(), b.start()]);
+  return [a, b];
+}
+
 describe('LeaseCoordinator', () => {
   it('creates the table, takes unowned leases, renews them with UpdateItem only, and releases them on close', async () => {
     const tableName = uniqueName('coord');
@@ -66,47 +78,46 @@ describe('LeaseCoordinator', () => {
   });
 
   it("rejects a stale owner's checkpoint, in DynamoDB and locally by the acquisition token", async () => {
-    const tableName = uniqueName('coord');
-    const manual = { takerIntervalMs: 60_000 };
-    const a = coordinator(tableName, 'a', manual);
-    const b = coordinator(tableName, 'b', manual);
-    await a.init();
-    await a.createLeasesIfNotExist([{ leaseKey: 's-0' }]);
-    await Promise.all([a.start(), b.start()]);
+    const [a, b] = await twoWorkersOneLease();
     const logA = events(a);
+    const logB = events(b);
     expect(await a.acquireLease('s-0')).toMatchObject({ leaseOwner: 'a' });
     expect(await b.acquireLease('s-0')).toBeUndefined(); // held by a live worker
     const staleCheckpointer = a.checkpointer('s-0');
     await staleCheckpointer.checkpoint(new ExtendedSequenceNumber('100'));
 
-    expect(await b.claimShard('s-0')).toMatchObject({ leaseOwner: 'b', ownerSwitchesSinceCheckpoint: 1 });
+    // Another worker (here a raw table write, as a Java KCL worker would do) takes the lease:
+    // a's next write is rejected by the counter fence, and a reports the loss.
+    const stolen = await b.table.takeLease((await b.table.getLease('s-0'))!, 'java-worker');
+    expect(stolen.ok).toBe(true);
     await expect(staleCheckpointer.checkpoint(new ExtendedSequenceNumber('200'))).rejects.toThrow(LeaseLostError);
     expect(logA.lost.map(([l, reason]) => [l.leaseKey, reason])).toEqual([['s-0', 'taken']]);
     expect((await a.fetchCheckpoint('s-0'))?.checkpoint?.sequenceNumber).toBe('100');
     expect(() => a.checkpointer('s-0')).toThrow(LeaseLostError);
 
-    // a takes it back: a new acquisition, whose token the old checkpointer does not have.
+    // b claims it, then a claims it back: each claim is announced only after the previous holder
+    // had a renewal rejected, so b's loss is reported before a is told it holds the lease again.
+    expect(await b.claimShard('s-0')).toMatchObject({ leaseOwner: 'b', ownerSwitchesSinceCheckpoint: 2 });
+    let aReacquiredAt = 0;
+    a.on('leaseAcquired', () => (aReacquiredAt = Date.now()));
     expect(await a.claimShard('s-0')).toMatchObject({ leaseOwner: 'a' });
+    expect(logB.lost.map(([l, reason]) => [l.leaseKey, reason])).toEqual([['s-0', 'taken']]);
+    expect(logB.lost[0]![2]).toBeLessThanOrEqual(aReacquiredAt);
+
+    // The old checkpointer belongs to a's first acquisition: refused locally, without a write.
     const faults = injectFaults(clients.get(a)!, {});
     await expect(staleCheckpointer.checkpoint(new ExtendedSequenceNumber('300'))).rejects.toThrow(LeaseLostError);
-    expect(faults.calls.get('UpdateItemCommand') ?? 0).toBe(0); // refused without a write
+    expect(faults.calls.get('UpdateItemCommand') ?? 0).toBe(0);
     faults.remove();
     const fresh = a.checkpointer('s-0');
     expect(fresh).not.toBe(staleCheckpointer);
     await fresh.checkpoint(new ExtendedSequenceNumber('300'));
-    // b's checkpointer is now the stale one, rejected by the counter fence in DynamoDB.
     await expect(b.checkpoint('s-0', new ExtendedSequenceNumber('400'))).rejects.toThrow(LeaseLostError);
     expect((await b.fetchCheckpoint('s-0'))?.checkpoint?.sequenceNumber).toBe('300');
   });
 
   it('hands a prepared checkpoint and its state to the next owner', async () => {
-    const tableName = uniqueName('coord');
-    const manual = { takerIntervalMs: 60_000 };
-    const a = coordinator(tableName, 'a', manual);
-    const b = coordinator(tableName, 'b', manual);
-    await a.init();
-    await a.createLeasesIfNotExist([{ leaseKey: 's-0' }]);
-    await Promise.all([a.start(), b.start()]);
+    const [a, b] = await twoWorkersOneLease();
     await a.acquireLease('s-0');
     const cp = a.checkpointer('s-0');
     cp.setLargestPermittedCheckpoint(new ExtendedSequenceNumber('50', 4));
@@ -198,6 +209,22 @@ describe('LeaseCoordinator', () => {
     expect(metrics.value('dynamo_lease_takes_total', { kind: 'take', result: 'ok' })).toBe(2);
     expect(metrics.total('dynamo_lease_taker_runs_total')).toBeGreaterThan(0);
     expect(await waitFor(() => metrics.value('dynamo_lease_renewals_total', { result: 'ok' }) > 0, 5_000)).toBe(true);
+  });
+
+  it('can be stopped while starting, or without ever starting, and then refuses to start', async () => {
+    const tableName = uniqueName('coord');
+    const a = coordinator(tableName, 'a');
+    await a.init();
+    await a.createLeasesIfNotExist([{ leaseKey: 's-0' }]);
+    const starting = a.start();
+    await a.close();
+    await expect(starting).rejects.toThrow(ShutdownError);
+    expect(a.heldLeases()).toEqual([]);
+    expect((await a.table.getLease('s-0'))?.leaseOwner).toBeUndefined();
+    await expect(a.start()).rejects.toThrow(ShutdownError);
+
+    const owning = new LeaseCoordinator({ tableName, clientOptions: { env: dynamo.env } });
+    await owning.close(); // destroys the client it created; nothing else to do
   });
 
   it('rejects invalid options before any I/O, naming the field', () => {
