@@ -84,8 +84,9 @@ export class ShardGraph {
     const visit = (shard: ShardLineage, path: Set<string>): void => {
       if (graph.nodes.has(shard.shardId) || path.has(shard.shardId)) return;
       path.add(shard.shardId);
-      const parents = shard.parentShardIds.filter((p) => tracked.has(p));
-      for (const p of parents) visit(byId.get(p)!, path);
+      for (const p of shard.parentShardIds) if (tracked.has(p)) visit(byId.get(p)!, path);
+      // A parent still unplanned here is on a lineage cycle (bad input): it is not waited for.
+      const parents = shard.parentShardIds.filter((p) => graph.nodes.has(p));
       graph.nodes.set(shard.shardId, graph.planNode(shard, parents, input.stored, input.initialPosition));
     };
     for (const shard of input.shards) if (tracked.has(shard.shardId)) visit(shard, new Set());
