@@ -320,8 +320,8 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
   acquireLease(leaseKey: string): Promise<Lease | undefined> {
     return this.serially(async () => {
       this.assertRunning();
-      const held = this.getHeldLease(leaseKey);
-      if (held) return held;
+      // Held already (perhaps a steal not yet announced): never take it a second time.
+      if (this.renewer.get(leaseKey)) return this.getHeldLease(leaseKey);
       const lease = await this.readForTake(leaseKey);
       const available = lease.leaseOwner === undefined || lease.leaseOwner === this.workerId || this.tracker.isExpired(lease, this.options.clock.monotonicNow());
       if (!available) return undefined;
@@ -400,8 +400,9 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
       const now = clock.monotonicNow();
       if (now >= nextRenewal) {
         this.renewer.renewAll();
-        // Fixed rate, as the KCL's scheduleAtFixedRate, but without bursts after a stall.
-        nextRenewal = Math.max(nextRenewal + renewIntervalMs, now);
+        // Fixed rate, as the KCL's scheduleAtFixedRate, but without a burst of catch-up runs after a stall.
+        nextRenewal += renewIntervalMs;
+        if (nextRenewal <= now) nextRenewal = now + renewIntervalMs;
       }
       const expiry = this.renewer.nextLocalExpiryAt();
       const wakeAt = expiry === undefined ? nextRenewal : Math.min(nextRenewal, expiry + 1);
@@ -468,6 +469,8 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
   private async take(lease: Lease, kind: TakeKind): Promise<TakeOutcome> {
     const { clock } = this.options;
     const sentAt = clock.monotonicNow();
+    // A previous owner that is still renewing believes it holds the lease until its next renewal fails.
+    const previousOwnerLive = lease.leaseOwner !== undefined && lease.leaseOwner !== this.workerId && !this.tracker.isExpired(lease, sentAt);
     let result;
     try {
       result = await this.table.takeLease(lease, this.workerId);
@@ -488,7 +491,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
     const entry = this.renewer.add(result.lease, sentAt);
     this.metrics.held.set(this.renewer.size);
     this.logger.info({ leaseKey: lease.leaseKey, kind, previousOwner: lease.leaseOwner, leaseCounter: result.lease.leaseCounter }, 'acquired lease');
-    if ((kind === 'steal' || kind === 'claim') && lease.leaseOwner !== undefined && lease.leaseOwner !== this.workerId) this.announceLater(entry);
+    if (previousOwnerLive) this.announceLater(entry);
     else this.notify('leaseAcquired', entry.lease);
     return 'taken';
   }
