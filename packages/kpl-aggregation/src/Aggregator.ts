@@ -23,15 +23,20 @@ const AGGREGATE_PARTITION_KEY_BYTES = 1;
 export class Aggregator<T extends UserRecord = UserRecord> {
   readonly options: ResolvedAggregatorOptions;
   private records: T[] = [];
-  // Per-record table indexes and per-key UTF-8 lengths live in reusable typed arrays: an aggregate
-  // holds hundreds of records and the aggregator is refilled thousands of times per second.
-  private partitionKeyIndexes = new Int32Array(64);
-  private explicitHashKeyIndexes = new Int32Array(64);
-  private readonly partitionKeys = new Map<string, number>();
-  private partitionKeyBytes = new Int32Array(64);
+  // Serialized sections, written as records are added (while their data is hot in cache): the
+  // partition-key table entries and the record entries. Flush only concatenates and hashes them.
+  private keyTable: Buffer = Buffer.allocUnsafe(512);
+  private keyTableUsed = 0;
+  private entries: Buffer = Buffer.allocUnsafe(2048);
+  private entriesUsed = 0;
+  // Partition-key index: keys in insertion order plus open addressing over a 32-bit hash (FNV-1a,
+  // or the MD5 word the shard map already computed) — smaller and faster than a Map.
+  private partitionKeys: string[] = [];
+  private partitionKeyBytes: Int32Array = new Int32Array(64);
+  private slots: Int32Array = new Int32Array(256);
+  private slotHashes: Int32Array = new Int32Array(256);
   private readonly explicitHashKeys = new Map<string, number>();
-  /** Protobuf bytes of everything held (tables + record entries). */
-  private protoBytes = 0;
+  private explicitHashKeyTableBytes = 0;
   /** Size of the first record if it ends up alone: its data plus partition key. */
   private firstRawBytes = 0;
 
@@ -42,6 +47,11 @@ export class Aggregator<T extends UserRecord = UserRecord> {
   /** User records held. */
   get count(): number {
     return this.records.length;
+  }
+
+  /** Protobuf bytes of everything held. */
+  private get protoBytes(): number {
+    return this.keyTableUsed + this.explicitHashKeyTableBytes + this.entriesUsed;
   }
 
   /** Bytes of the Kinesis record that `flush()` would emit now (data + partition key). */
@@ -55,77 +65,134 @@ export class Aggregator<T extends UserRecord = UserRecord> {
    * Adds a record. Returns the Kinesis record that had to be finished to make room, or undefined.
    * Throws InvalidPartitionKeyError, InvalidExplicitHashKeyError or RecordTooLargeError for bad input,
    * before changing any state.
+   * @param partitionKeyHash - any 32-bit hash of the partition key the caller already has (it only
+   *   speeds up the key-table lookup); computed when absent.
    */
-  add(record: T): KinesisRecord<T> | undefined {
+  add(record: T, partitionKeyHash?: number): KinesisRecord<T> | undefined {
     const pk = record.partitionKey;
     const ehk = record.explicitHashKey;
     if (this.options.validate) {
       validatePartitionKey(pk);
       if (ehk !== undefined) parseExplicitHashKey(ehk);
     }
-    let pkIndex = this.partitionKeys.get(pk);
-    const pkBytes = pkIndex === undefined ? utf8Length(pk) : this.partitionKeyBytes[pkIndex]!;
-    const dataLength = record.data.length;
+    const hash = partitionKeyHash === undefined ? fnv1a(pk) : partitionKeyHash | 0;
+    let pkIndex = this.findKey(pk, hash);
+    const pkBytes = pkIndex < 0 ? utf8Length(pk) : this.partitionKeyBytes[pkIndex]!;
+    const data = record.data;
+    const dataLength = data.length;
     if (dataLength + pkBytes > this.options.maxRecordBytes) throw new RecordTooLargeError(dataLength + pkBytes, this.options.maxRecordBytes);
 
     let flushed: KinesisRecord<T> | undefined;
     let ehkIndex = ehk === undefined ? -1 : (this.explicitHashKeys.get(ehk) ?? -2);
-    let proto = this.protoBytesWith(pkIndex, pkBytes, ehkIndex, ehk, dataLength);
+    let entry = this.entrySize(pkIndex, pkBytes, ehkIndex, ehk, dataLength);
     const count = this.records.length;
-    if (count > 0 && (KPL_FIXED_OVERHEAD_BYTES + proto + AGGREGATE_PARTITION_KEY_BYTES > this.options.maxAggregateBytes || count >= this.options.maxAggregateRecords)) {
+    if (count > 0 && (KPL_FIXED_OVERHEAD_BYTES + this.protoBytes + entry + AGGREGATE_PARTITION_KEY_BYTES > this.options.maxAggregateBytes || count >= this.options.maxAggregateRecords)) {
       flushed = this.flush();
-      pkIndex = undefined;
+      pkIndex = -1;
       ehkIndex = ehk === undefined ? -1 : -2;
-      proto = this.protoBytesWith(pkIndex, pkBytes, ehkIndex, ehk, dataLength);
+      entry = this.entrySize(pkIndex, pkBytes, ehkIndex, ehk, dataLength);
     }
-    // Commit: table entries for new keys, then the record.
+    // Commit: table entries for new keys, then the record entry.
     const n = this.records.length;
-    if (n === this.partitionKeyIndexes.length) this.grow();
-    if (pkIndex === undefined) {
-      pkIndex = this.partitionKeys.size;
-      this.partitionKeys.set(pk, pkIndex);
-      this.partitionKeyBytes[pkIndex] = pkBytes;
-    }
+    if (n === this.partitionKeyBytes.length) this.partitionKeyBytes = grown(this.partitionKeyBytes);
+    if (pkIndex < 0) pkIndex = this.insertKey(pk, hash, pkBytes);
     if (ehkIndex === -2) {
       ehkIndex = this.explicitHashKeys.size;
       this.explicitHashKeys.set(ehk!, ehkIndex);
+      this.explicitHashKeyTableBytes += 1 + varintSize(ehk!.length) + ehk!.length;
     }
+    this.writeEntry(pkIndex, ehkIndex, data);
     this.records.push(record);
-    this.partitionKeyIndexes[n] = pkIndex;
-    this.explicitHashKeyIndexes[n] = ehkIndex;
-    this.protoBytes = proto;
     if (n === 0) this.firstRawBytes = dataLength + pkBytes;
     return flushed;
   }
 
-  /** Protobuf bytes after adding a record; ehkIndex -1 = none, -2 = a new table entry. */
-  private protoBytesWith(pkIndex: number | undefined, pkBytes: number, ehkIndex: number, ehk: string | undefined, dataLength: number): number {
-    let proto = this.protoBytes;
-    let pk = pkIndex;
-    if (pk === undefined) {
-      pk = this.partitionKeys.size;
-      proto += 1 + varintSize(pkBytes) + pkBytes;
+  /** Protobuf bytes a record adds: its table entries (-1 pk index / -2 ehk index = new) and entry. */
+  private entrySize(pkIndex: number, pkBytes: number, ehkIndex: number, ehk: string | undefined, dataLength: number): number {
+    let size = 0;
+    let p = pkIndex;
+    if (p < 0) {
+      p = this.partitionKeys.length;
+      size += 1 + varintSize(pkBytes) + pkBytes;
     }
     let e = ehkIndex;
     if (e === -2) {
       e = this.explicitHashKeys.size;
-      proto += 1 + varintSize(ehk!.length) + ehk!.length;
+      size += 1 + varintSize(ehk!.length) + ehk!.length;
     }
-    const body = 1 + varintSize(pk) + (e >= 0 ? 1 + varintSize(e) : 0) + 1 + varintSize(dataLength) + dataLength;
-    return proto + 1 + varintSize(body) + body;
+    const body = 1 + varintSize(p) + (e >= 0 ? 1 + varintSize(e) : 0) + 1 + varintSize(dataLength) + dataLength;
+    return size + 1 + varintSize(body) + body;
   }
 
-  private grow(): void {
-    const size = this.partitionKeyIndexes.length * 2;
-    const a = new Int32Array(size);
-    a.set(this.partitionKeyIndexes);
-    this.partitionKeyIndexes = a;
-    const b = new Int32Array(size);
-    b.set(this.explicitHashKeyIndexes);
-    this.explicitHashKeyIndexes = b;
-    const c = new Int32Array(size);
-    c.set(this.partitionKeyBytes);
-    this.partitionKeyBytes = c;
+  private writeEntry(p: number, e: number, data: Uint8Array): void {
+    const dl = data.length;
+    const body = 1 + varintSize(p) + (e >= 0 ? 1 + varintSize(e) : 0) + 1 + varintSize(dl) + dl;
+    if (this.entries.length - this.entriesUsed < body + 6) this.entries = enlarged(this.entries, this.entriesUsed, body + 6);
+    const buf = this.entries;
+    let o = this.entriesUsed;
+    buf[o++] = 0x1a;
+    o = writeVarint(buf, o, body);
+    buf[o++] = 0x08;
+    o = writeVarint(buf, o, p);
+    if (e >= 0) {
+      buf[o++] = 0x10;
+      o = writeVarint(buf, o, e);
+    }
+    buf[o++] = 0x1a;
+    o = writeVarint(buf, o, dl);
+    buf.set(data, o);
+    this.entriesUsed = o + dl;
+  }
+
+  /** Index of `pk` in the key table, or -1. */
+  private findKey(pk: string, hash: number): number {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const v = slots[i]!;
+      if (v === 0) return -1;
+      if (this.slotHashes[i] === hash && this.partitionKeys[v - 1] === pk) return v - 1;
+    }
+  }
+
+  private insertKey(pk: string, hash: number, bytes: number): number {
+    const index = this.partitionKeys.length;
+    if ((index + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    this.partitionKeys.push(pk);
+    this.partitionKeyBytes[index] = bytes;
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let i = hash & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = index + 1;
+    this.slotHashes[i] = hash;
+    // The table entry: tag, length, UTF-8 bytes.
+    if (this.keyTable.length - this.keyTableUsed < bytes + 6) this.keyTable = enlarged(this.keyTable, this.keyTableUsed, bytes + 6);
+    const buf = this.keyTable;
+    let o = this.keyTableUsed;
+    buf[o++] = 0x0a;
+    o = writeVarint(buf, o, bytes);
+    // A key whose UTF-8 length equals its length is ASCII: copy its char codes (a native write
+    // costs more than the copy for keys this short).
+    if (bytes === pk.length && bytes <= 64) for (let c = 0; c < bytes; c++) buf[o++] = pk.charCodeAt(c);
+    else o += buf.write(pk, o, bytes, 'utf8');
+    this.keyTableUsed = o;
+    return index;
+  }
+
+  private rehash(size: number): void {
+    const oldSlots = this.slots;
+    const oldHashes = this.slotHashes;
+    const slots = (this.slots = new Int32Array(size));
+    this.slotHashes = new Int32Array(size);
+    const mask = size - 1;
+    for (let k = 0; k < oldSlots.length; k++) {
+      if (oldSlots[k] === 0) continue;
+      let i = oldHashes[k]! & mask;
+      while (slots[i] !== 0) i = (i + 1) & mask;
+      slots[i] = oldSlots[k]!;
+      this.slotHashes[i] = oldHashes[k]!;
+    }
   }
 
   /**
@@ -143,24 +210,20 @@ export class Aggregator<T extends UserRecord = UserRecord> {
     } else {
       const first = records[0]!;
       const ehk = explicitHashKey ?? first.explicitHashKey ?? partitionKeyToHashKey(first.partitionKey).toString();
-      result = {
-        partitionKey: AGGREGATE_PARTITION_KEY,
-        explicitHashKey: ehk,
-        data: this.encode(),
-        aggregated: true,
-        userRecords: records,
-        sizeBytes: this.sizeBytes,
-      };
+      result = { partitionKey: AGGREGATE_PARTITION_KEY, explicitHashKey: ehk, data: this.encode(), aggregated: true, userRecords: records, sizeBytes: this.sizeBytes };
     }
     this.records = [];
-    this.partitionKeys.clear();
+    this.partitionKeys = [];
+    this.slots.fill(0);
+    this.keyTableUsed = 0;
+    this.entriesUsed = 0;
     this.explicitHashKeys.clear();
-    this.protoBytes = 0;
+    this.explicitHashKeyTableBytes = 0;
     this.firstRawBytes = 0;
     return result;
   }
 
-  /** Serializes magic + AggregatedRecord + MD5 in one allocation. */
+  /** Magic + AggregatedRecord (key tables, then entries) + MD5, in one allocation. */
   private encode(): Buffer {
     const protoEnd = KPL_MAGIC.length + this.protoBytes;
     const buf = Buffer.allocUnsafe(protoEnd + KPL_DIGEST_BYTES);
@@ -168,48 +231,37 @@ export class Aggregator<T extends UserRecord = UserRecord> {
     buf[1] = 0x89;
     buf[2] = 0x9a;
     buf[3] = 0xc2;
-    let o = 4;
-    const pkBytes = this.partitionKeyBytes;
-    let i = 0;
-    for (const pk of this.partitionKeys.keys()) {
-      const len = pkBytes[i++]!;
-      buf[o++] = 0x0a;
-      o = writeVarint(buf, o, len);
-      // A key whose UTF-8 length equals its length is ASCII: copy its char codes (a native write
-      // costs more than the copy for keys this short).
-      if (len === pk.length && len <= 64) for (let c = 0; c < len; c++) buf[o++] = pk.charCodeAt(c);
-      else o += buf.write(pk, o, len, 'utf8');
-    }
+    this.keyTable.copy(buf, 4, 0, this.keyTableUsed);
+    let o = 4 + this.keyTableUsed;
     for (const ehk of this.explicitHashKeys.keys()) {
       buf[o++] = 0x12;
       o = writeVarint(buf, o, ehk.length);
       o += buf.write(ehk, o, ehk.length, 'latin1');
     }
-    const records = this.records;
-    const pkIdx = this.partitionKeyIndexes;
-    const ehkIdx = this.explicitHashKeyIndexes;
-    for (let r = 0; r < records.length; r++) {
-      const data = records[r]!.data;
-      const p = pkIdx[r]!;
-      const e = ehkIdx[r]!;
-      const dl = data.length;
-      const body = 1 + varintSize(p) + (e >= 0 ? 1 + varintSize(e) : 0) + 1 + varintSize(dl) + dl;
-      buf[o++] = 0x1a;
-      o = writeVarint(buf, o, body);
-      buf[o++] = 0x08;
-      o = writeVarint(buf, o, p);
-      if (e >= 0) {
-        buf[o++] = 0x10;
-        o = writeVarint(buf, o, e);
-      }
-      buf[o++] = 0x1a;
-      o = writeVarint(buf, o, dl);
-      buf.set(data, o);
-      o += dl;
-    }
+    this.entries.copy(buf, o, 0, this.entriesUsed);
     crypto.createHash('md5').update(buf.subarray(4, protoEnd)).digest().copy(buf, protoEnd);
     return buf;
   }
+}
+
+function grown(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/** A larger buffer holding the first `used` bytes of `buf`, with room for `need` more. */
+function enlarged(buf: Buffer, used: number, need: number): Buffer {
+  const next = Buffer.allocUnsafe(Math.max(buf.length * 2, used + need));
+  buf.copy(next, 0, 0, used);
+  return next;
+}
+
+/** FNV-1a over UTF-16 code units: a cheap 32-bit hash for the key table. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
 }
 
 /** UTF-8 byte length; a JS scan for short ASCII keys is cheaper than a native call. */

@@ -56,7 +56,7 @@ export class ShardAggregator<T extends UserRecord = UserRecord> {
     }
     let aggregator = this.aggregators[index];
     if (!aggregator) aggregator = this.aggregators[index] = new Aggregator<T>(this.options);
-    const done = aggregator.add(record);
+    const done = aggregator.add(record, this.map.lastPartitionKeyHash);
     return done && this.tag(done, index);
   }
 

@@ -64,6 +64,13 @@ export class ShardMap {
   private readonly byId: Map<string, ShardInfo>;
   private readonly scratch = new Md5Scratch();
   private readonly hashWords = new Uint32Array(4);
+  /**
+   * The first 32 bits of the MD5 of the partition key most recently passed to
+   * {@link indexForPartitionKey} (or {@link indexForRecord} without an explicit hash key), so that a
+   * caller needing a key hash (the aggregator's key table) does not hash again. Undefined after a
+   * lookup by explicit hash key.
+   */
+  lastPartitionKeyHash: number | undefined;
 
   /** Builds a map from shards (SDK `Shard` objects or {@link ShardInfo}); closed shards are left out. */
   constructor(shards: Iterable<Shard | ShardInfo>) {
@@ -98,6 +105,7 @@ export class ShardMap {
   indexForPartitionKey(partitionKey: string): number {
     const h = this.hashWords;
     md5Utf8Words(partitionKey, h, 0, this.scratch);
+    this.lastPartitionKeyHash = h[0]! | 0;
     const ends = this.endWords;
     let lo = 0;
     let hi = this.shards.length;
@@ -130,6 +138,7 @@ export class ShardMap {
 
   /** Index into {@link shards} of the shard owning `hashKey`, or -1. */
   indexForHashKey(hashKey: bigint): number {
+    this.lastPartitionKeyHash = undefined;
     return findRangeIndex(this.ranges, hashKey);
   }
 
