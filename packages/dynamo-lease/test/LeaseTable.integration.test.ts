@@ -227,6 +227,7 @@ describe('conditional writes', () => {
     // A stale owner (the lease moved on) is rejected and the stored checkpoint does not move.
     await table.takeLease(after, 'b');
     expect(await table.checkpoint(after, new ExtendedSequenceNumber('2000'))).toMatchObject({ ok: false, current: { leaseOwner: 'b' } });
+    expect(await table.prepareCheckpoint(after, new ExtendedSequenceNumber('2000'))).toMatchObject({ ok: false, current: { leaseOwner: 'b', pendingCheckpoint: undefined } });
     expect((await table.getLease('s-1'))?.checkpoint?.equals(position)).toBe(true);
   });
 
