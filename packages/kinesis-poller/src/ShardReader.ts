@@ -11,7 +11,7 @@ import {
   parseHashKeyRange,
   ThrottledError,
 } from '@shardline/core';
-import { type DeaggregatedRecord, Deaggregator } from '@shardline/kpl-aggregation';
+import { type DeaggregatedRecord, Deaggregator, hasKplMagic } from '@shardline/kpl-aggregation';
 import { createPollerInstruments, type PollerInstruments } from './PollerMetrics';
 import { MIN_TIME_BETWEEN_READS_MS, type ResolvedShardReaderOptions, resolveShardReaderOptions, type ShardReaderOptions } from './resolveShardReaderOptions';
 import type { ChildShard, ShardBatch } from './ShardBatch';
@@ -79,6 +79,8 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
   private readonly labels: MetricLabels;
   private readonly m: PollerInstruments;
   private readonly deaggregator: Deaggregator | undefined;
+  /** True when every record must go through the deaggregator (hash-range check on plain records too). */
+  private readonly checkEveryRecord: boolean;
   private readonly controller = new AbortController();
   private readonly throttleBackoff: Backoff;
   private readonly retryBackoff: Backoff;
@@ -110,7 +112,9 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
     this.labels = { stream: this.o.streamLabel, shard_id: this.shardId };
     this.m = createPollerInstruments(this.o.metrics);
     const d = this.o.deaggregate;
-    this.deaggregator = d === false ? undefined : new Deaggregator({ ...d, ...(d.outOfRange && this.o.shardRange ? { shardRange: this.o.shardRange } : {}), metrics: this.o.metrics });
+    const checkRange = d !== false && d.outOfRange !== undefined && this.o.shardRange !== undefined;
+    this.deaggregator = d === false ? undefined : new Deaggregator({ ...d, ...(checkRange ? { shardRange: this.o.shardRange } : {}), metrics: this.o.metrics });
+    this.checkEveryRecord = checkRange;
     this.throttleBackoff = new Backoff(this.o.throttleBackoff);
     this.retryBackoff = new Backoff(this.o.retryBackoff);
     const start = this.o.startingPosition;
@@ -252,7 +256,8 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
     let bytes = 0;
     for (const r of raw) {
       bytes += r.Data?.byteLength ?? 0;
-      if (this.deaggregator) {
+      // Plain records skip the deaggregator: it would only hand them back, at twice the cost.
+      if (this.deaggregator && (this.checkEveryRecord || (r.Data !== undefined && hasKplMagic(r.Data)))) {
         for (const u of this.deaggregator.iterate(r)) this.accept(u, records);
       } else {
         this.accept(rawRecord(r), records);
