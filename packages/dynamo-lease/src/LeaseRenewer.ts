@@ -47,7 +47,7 @@ export interface LeaseRenewerOptions {
   readonly logger: Logger;
   /** Called once per lease this worker stops holding involuntarily. */
   readonly onLost: (lease: Lease, reason: LeaseLostReason) => void;
-  /** Called for each renewal that failed with an error (the lease is kept until it expires). */
+  /** Called after every renewal with its result, and the error when it failed (the lease is then kept until it expires). */
   readonly onRenewal: (result: 'ok' | 'recovered' | 'lost' | 'error', error?: unknown) => void;
 }
 
