@@ -1,2 +1,12 @@
-// Filled by its own issue; see README.md.
-export {};
+export * from './Producer';
+export * from './resolveProducerOptions';
+export * from './PutResult';
+export * from './RecordExpiredError';
+export * from './BufferFullError';
+export * from './Putter';
+export * from './KinesisPutter';
+export * from './ShardMapSource';
+export * from './TokenBucket';
+export * from './ShardRateLimiter';
+export * from './ProducerWritable';
+export * from './producerMetrics';
