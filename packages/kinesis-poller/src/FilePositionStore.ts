@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { booleanOption, type ExtendedSequenceNumber, ProtocolError, rejectUnknownOptions, requiredString, ShardlineError, ShutdownError } from '@shardline/core';
+import { CoalescedTask } from './CoalescedTask';
 import { fromStoredPosition, type PositionStore, type StoredPosition, toStoredPosition } from './PositionStore';
 
 /** Options of {@link FilePositionStore}. @public */
@@ -42,8 +43,7 @@ export class FilePositionStore implements PositionStore {
   private readonly fsync: boolean;
   private data: Record<string, Record<string, StoredPosition>> | undefined;
   private loading: Promise<void> | undefined;
-  private writing: Promise<void> | undefined;
-  private queued: Promise<void> | undefined;
+  private readonly writer = new CoalescedTask(() => this.writeFile());
   private closed = false;
 
   constructor(options: FilePositionStoreOptions | string) {
@@ -65,13 +65,13 @@ export class FilePositionStore implements PositionStore {
     await this.ensureLoaded();
     const ns = (this.data![namespace] ??= {});
     for (const [shardId, position] of positions) ns[shardId] = toStoredPosition(position);
-    return this.write();
+    return this.writer.run();
   }
 
   /** Waits for pending writes, then refuses further calls. */
   async close(): Promise<void> {
     this.closed = true;
-    await (this.queued ?? this.writing)?.catch(() => undefined);
+    await this.writer.idle();
   }
 
   private check(): void {
@@ -104,22 +104,6 @@ export class FilePositionStore implements PositionStore {
       throw new ProtocolError(`position file ${this.path} is not a version 1 position file`);
     }
     this.data = parsed.namespaces;
-  }
-
-  /** Writes the current contents once the write in progress (if any) is done; callers share it. */
-  private write(): Promise<void> {
-    if (this.queued) return this.queued;
-    if (this.writing) {
-      this.queued = this.writing
-        .catch(() => undefined)
-        .then(() => {
-          this.queued = undefined;
-          return this.write();
-        });
-      return this.queued;
-    }
-    this.writing = this.writeFile().finally(() => (this.writing = undefined));
-    return this.writing;
   }
 
   private async writeFile(): Promise<void> {

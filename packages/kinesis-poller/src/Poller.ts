@@ -254,9 +254,25 @@ export class Poller implements AsyncIterable<ShardBatch> {
   }
 
   private startShard(node: ShardNode): void {
-    const o = this.o;
     node.state = 'reading';
-    const reader = new ShardReader({
+    let reader: ShardReader;
+    try {
+      reader = this.newReader(node);
+    } catch (error) {
+      node.state = 'failed';
+      this.shardFailed(node.shardId, error);
+      return;
+    }
+    const done = this.readShard(node, reader).finally(() => {
+      this.tasks.delete(node.shardId);
+      this.schedule();
+    });
+    this.tasks.set(node.shardId, { reader, done });
+  }
+
+  private newReader(node: ShardNode): ShardReader {
+    const o = this.o;
+    return new ShardReader({
       client: this.client!,
       streamName: o.streamName,
       streamArn: o.streamArn,
@@ -266,7 +282,7 @@ export class Poller implements AsyncIterable<ShardBatch> {
       limit: o.limit,
       idleTimeBetweenReadsMs: o.idleTimeBetweenReadsMs,
       maxPrefetchBatches: o.maxPrefetchBatches,
-      deaggregate: o.deaggregate === false ? false : o.deaggregate,
+      deaggregate: o.deaggregate,
       deliverEmptyBatches: o.deliverEmptyBatches,
       throttleBackoff: o.throttleBackoff,
       retryBackoff: o.retryBackoff,
@@ -275,11 +291,6 @@ export class Poller implements AsyncIterable<ShardBatch> {
       logger: o.logger,
       metrics: o.metrics,
     });
-    const done = this.readShard(node, reader).finally(() => {
-      this.tasks.delete(node.shardId);
-      this.schedule();
-    });
-    this.tasks.set(node.shardId, { reader, done });
   }
 
   private async readShard(node: ShardNode, reader: ShardReader): Promise<void> {

@@ -1,4 +1,5 @@
 import { type Clock, type ExtendedSequenceNumber, type Logger, retry } from '@shardline/core';
+import { CoalescedTask } from './CoalescedTask';
 import type { PositionStore } from './PositionStore';
 
 /** Options of {@link PositionTracker}. @public */
@@ -28,8 +29,7 @@ export class PositionTracker {
   private readonly savedPositions = new Map<string, ExtendedSequenceNumber>();
   private unsaved = new Map<string, ExtendedSequenceNumber>();
   private readonly batchesSinceSave = new Map<string, number>();
-  private writing: Promise<void> | undefined;
-  private queued: Promise<void> | undefined;
+  private readonly writer = new CoalescedTask(() => this.writeUnsaved());
   private timer: Promise<void> | undefined;
   private readonly timerController = new AbortController();
 
@@ -68,22 +68,15 @@ export class PositionTracker {
 
   /** Writes every unsaved position; resolves when they (or newer ones) are in the store. */
   flush(): Promise<void> {
-    if (this.queued) return this.queued;
-    if (this.writing) {
-      this.queued = this.writing
-        .catch(() => undefined)
-        .then(() => {
-          this.queued = undefined;
-          return this.flush();
-        });
-      return this.queued;
-    }
-    if (this.unsaved.size === 0) return Promise.resolve();
+    return this.writer.run();
+  }
+
+  private async writeUnsaved(): Promise<void> {
+    if (this.unsaved.size === 0) return;
     const batch = this.unsaved;
     this.unsaved = new Map();
     for (const shardId of batch.keys()) this.batchesSinceSave.set(shardId, 0);
-    this.writing = this.write(batch).finally(() => (this.writing = undefined));
-    return this.writing;
+    await this.write(batch);
   }
 
   private async write(batch: Map<string, ExtendedSequenceNumber>): Promise<void> {

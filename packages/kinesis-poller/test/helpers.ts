@@ -1,7 +1,27 @@
-import { type KinesisClient, PutRecordsCommand, SplitShardCommand, MergeShardsCommand } from '@aws-sdk/client-kinesis';
-import { ExtendedSequenceNumber } from '@shardline/core';
-import { waitForStreamActive } from '@shardline/testkit';
+import { type KinesisClient, MergeShardsCommand, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { createKinesisClient, ExtendedSequenceNumber, parseHashKeyRange } from '@shardline/core';
+import { createStream, type Emulators, listAllShards, type StartEmulatorsOptions, startEmulators, uniqueName, waitForStreamActive } from '@shardline/testkit';
 import type { ShardBatch } from '../src';
+
+/** Emulators for the tests of one file, and a Kinesis client on them with SDK retries off. */
+export interface TestEmulators {
+  readonly emulators: Emulators;
+  readonly kinesis: KinesisClient;
+}
+
+/** Starts the emulators before the file's tests and stops them after (kinesalite only by default). */
+export function useEmulators(options: StartEmulatorsOptions = { dynamodb: false }): TestEmulators {
+  const context = {} as { emulators: Emulators; kinesis: KinesisClient };
+  beforeAll(async () => {
+    context.emulators = await startEmulators(options);
+    context.kinesis = createKinesisClient({ env: context.emulators.env, maxAttempts: 1 });
+  });
+  afterAll(async () => {
+    context.kinesis?.destroy();
+    await context.emulators?.stop();
+  });
+  return context;
+}
 
 /** One record as put: its id (the data), the shard Kinesis chose and its sequence number. */
 export interface PutResult {
@@ -69,9 +89,22 @@ export function expectedByShard(puts: readonly PutResult[]): Map<string, string[
 }
 
 /** Splits a shard at the middle of its hash range and waits until the stream is ACTIVE. */
-export async function splitShard(kinesis: KinesisClient, streamName: string, shardId: string, start: bigint, end: bigint): Promise<void> {
-  await kinesis.send(new SplitShardCommand({ StreamName: streamName, ShardToSplit: shardId, NewStartingHashKey: ((start + end) / 2n).toString() }));
+export async function splitShard(kinesis: KinesisClient, streamName: string, shardId: string): Promise<void> {
+  const shard = (await listAllShards(kinesis, streamName)).find((s) => s.ShardId === shardId)!;
+  const { startingHashKey, endingHashKey } = parseHashKeyRange(shard.HashKeyRange!);
+  await kinesis.send(new SplitShardCommand({ StreamName: streamName, ShardToSplit: shardId, NewStartingHashKey: ((startingHashKey + endingHashKey) / 2n).toString() }));
   await waitForStreamActive(kinesis, streamName);
+}
+
+/** A one-shard stream with `before` records, split in two, then `after` more records (on the children). */
+export async function splitStream(kinesis: KinesisClient, before: number, after: number): Promise<{ streamName: string; parent: string; puts: PutResult[] }> {
+  const streamName = uniqueName('split');
+  await createStream(kinesis, streamName, 1);
+  const parent = 'shardId-000000000000';
+  const puts = await putRecords(kinesis, streamName, before, 'a');
+  await splitShard(kinesis, streamName, parent);
+  puts.push(...(await putRecords(kinesis, streamName, after, 'b')));
+  return { streamName, parent, puts };
 }
 
 /** Merges two adjacent shards and waits until the stream is ACTIVE. */

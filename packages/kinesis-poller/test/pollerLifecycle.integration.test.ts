@@ -1,20 +1,13 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { createKinesisClient, ShutdownError } from '@shardline/core';
-import { createStream, type Emulators, injectFaults, startEmulators, uniqueName } from '@shardline/testkit';
+import { ShutdownError } from '@shardline/core';
+import { createStream, injectFaults, uniqueName } from '@shardline/testkit';
 import { MemoryPositionStore, Poller, type PollerOptions } from '../src';
-import { Collector, type PutResult, putRecords, waitFor } from './helpers';
+import { Collector, type PutResult, putRecords, useEmulators, waitFor } from './helpers';
 
 describe('Poller lifecycle', () => {
-  let emulators: Emulators;
+  const env = useEmulators();
   let kinesis: KinesisClient;
-  beforeAll(async () => {
-    emulators = await startEmulators({ dynamodb: false });
-    kinesis = createKinesisClient({ env: emulators.env, maxAttempts: 1 });
-  });
-  afterAll(async () => {
-    kinesis.destroy();
-    await emulators.stop();
-  });
+  beforeAll(() => (kinesis = env.kinesis));
 
   async function stream(records: number): Promise<{ streamName: string; puts: PutResult[]; shardId: string }> {
     const streamName = uniqueName('life');

@@ -1,11 +1,11 @@
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { createKinesisClient, parseHashKeyRange } from '@shardline/core';
-import { createStream, type Emulators, injectFaults, listAllShards, startEmulators, startKinesisLocal, uniqueName } from '@shardline/testkit';
-import { FilePositionStore, Poller } from '../src';
-import { Collector, mergeShards, putRecords, splitShard, waitFor } from './helpers';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { createKinesisClient } from '@shardline/core';
+import { createStream, injectFaults, listAllShards, startKinesisLocal, uniqueName } from '@shardline/testkit';
+import { FilePositionStore, Poller } from '../src';
+import { Collector, mergeShards, putRecords, splitShard, splitStream, useEmulators, waitFor } from './helpers';
 
 /** For every shard with parents: its first delivery comes after the last delivery of each parent. */
 async function expectParentsBeforeChildren(kinesis: KinesisClient, streamName: string, got: Collector): Promise<number> {
@@ -28,19 +28,14 @@ async function expectParentsBeforeChildren(kinesis: KinesisClient, streamName: s
 }
 
 describe('resharding while reading (kinesalite: no ChildShards, children found with ListShards)', () => {
-  let emulators: Emulators;
+  const env = useEmulators();
   let kinesis: KinesisClient;
   let dir: string;
-  beforeAll(async () => {
-    emulators = await startEmulators({ dynamodb: false });
-    kinesis = createKinesisClient({ env: emulators.env, maxAttempts: 1 });
+  beforeAll(() => {
+    kinesis = env.kinesis;
     dir = mkdtempSync(path.join(tmpdir(), 'poller-reshard-'));
   });
-  afterAll(async () => {
-    kinesis.destroy();
-    await emulators.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('delivers every record of the parents before any record of their children, across a split and a merge', async () => {
     const streamName = uniqueName('reshard');
@@ -55,9 +50,7 @@ describe('resharding while reading (kinesalite: no ChildShards, children found w
       await new Promise((r) => setTimeout(r, 5));
     });
     await waitFor(() => got.count > 100, 30_000, 'reading to start');
-    const [s0] = (await listAllShards(kinesis, streamName)).filter((s) => s.ShardId === 'shardId-000000000000');
-    const r0 = parseHashKeyRange(s0!.HashKeyRange!);
-    await splitShard(kinesis, streamName, 'shardId-000000000000', r0.startingHashKey, r0.endingHashKey);
+    await splitShard(kinesis, streamName, 'shardId-000000000000');
     puts.push(...(await putRecords(kinesis, streamName, 1_500, 'b')));
     // shardId-000000000003 is the upper half of shard 0, adjacent to shard 1.
     await mergeShards(kinesis, streamName, 'shardId-000000000003', 'shardId-000000000001');
@@ -89,37 +82,25 @@ describe('resharding while reading (kinesalite: no ChildShards, children found w
   });
 
   it('reads a chosen shard, then its children after it', async () => {
-    const streamName = uniqueName('reshard');
-    await createStream(kinesis, streamName, 1);
-    const puts = await putRecords(kinesis, streamName, 300, 'a');
-    const [s0] = await listAllShards(kinesis, streamName);
-    const r0 = parseHashKeyRange(s0!.HashKeyRange!);
-    await splitShard(kinesis, streamName, s0!.ShardId!, r0.startingHashKey, r0.endingHashKey);
-    puts.push(...(await putRecords(kinesis, streamName, 300, 'b')));
+    const { streamName, parent, puts } = await splitStream(kinesis, 300, 300);
     const got = new Collector();
     // Only the parent and its descendants; the children stay open, so stop once they are read.
-    const poller = new Poller({ client: kinesis, streamName, shardIds: [s0!.ShardId!], idleTimeBetweenReadsMs: 200, shardSyncIntervalMs: 0 });
+    const poller = new Poller({ client: kinesis, streamName, shardIds: [parent], idleTimeBetweenReadsMs: 200, shardSyncIntervalMs: 0 });
     const running = poller.run((batch) => got.add(batch));
     await waitFor(() => got.count >= puts.length, 30_000, 'every record');
     await poller.stop();
     await running;
     expect(await expectParentsBeforeChildren(kinesis, streamName, got)).toBe(2);
-    expect(got.batches.filter((b) => b.shardEnded).map((b) => b.shardId)).toEqual([s0!.ShardId]);
+    expect(got.batches.filter((b) => b.shardEnded).map((b) => b.shardId)).toEqual([parent]);
   });
 
   it('with followChildShards false, reads only the chosen shard, and stops by itself at its end (shardSyncIntervalMs 0)', async () => {
-    const streamName = uniqueName('reshard');
-    await createStream(kinesis, streamName, 1);
-    await putRecords(kinesis, streamName, 200, 'a');
-    const [s0] = await listAllShards(kinesis, streamName);
-    const r0 = parseHashKeyRange(s0!.HashKeyRange!);
-    await splitShard(kinesis, streamName, s0!.ShardId!, r0.startingHashKey, r0.endingHashKey);
-    await putRecords(kinesis, streamName, 200, 'b');
+    const { streamName, parent } = await splitStream(kinesis, 200, 200);
     const got = new Collector();
-    const poller = new Poller({ client: kinesis, streamName, shardIds: [s0!.ShardId!], followChildShards: false, idleTimeBetweenReadsMs: 200, shardSyncIntervalMs: 0 });
+    const poller = new Poller({ client: kinesis, streamName, shardIds: [parent], followChildShards: false, idleTimeBetweenReadsMs: 200, shardSyncIntervalMs: 0 });
     await poller.run((batch) => got.add(batch));
     expect(got.count).toBe(200);
-    expect([...poller.shardStates.keys()]).toEqual([s0!.ShardId]);
+    expect([...poller.shardStates.keys()]).toEqual([parent]);
   });
 });
 
@@ -128,13 +109,7 @@ describe('resharding on kinesis-local (ChildShards reported by GetRecords)', () 
     const local = await startKinesisLocal();
     const kinesis = createKinesisClient({ endpoint: local.endpoint, env: {}, maxAttempts: 1 });
     try {
-      const streamName = uniqueName('reshard');
-      await createStream(kinesis, streamName, 1);
-      const puts = await putRecords(kinesis, streamName, 100, 'a');
-      const [s0] = await listAllShards(kinesis, streamName);
-      const r0 = parseHashKeyRange(s0!.HashKeyRange!);
-      await splitShard(kinesis, streamName, s0!.ShardId!, r0.startingHashKey, r0.endingHashKey);
-      puts.push(...(await putRecords(kinesis, streamName, 100, 'b')));
+      const { streamName, parent, puts } = await splitStream(kinesis, 100, 100);
       const faults = injectFaults(kinesis, {});
       const got = new Collector();
       const poller = new Poller({ client: kinesis, streamName, idleTimeBetweenReadsMs: 200, shardSyncIntervalMs: 0 });
@@ -145,9 +120,9 @@ describe('resharding on kinesis-local (ChildShards reported by GetRecords)', () 
       faults.remove();
       expect(new Set(got.ids()).size).toBe(puts.length);
       const end = got.batches.find((b) => b.shardEnded)!;
-      expect(end.shardId).toBe(s0!.ShardId);
+      expect(end.shardId).toBe(parent);
       expect(end.childShards?.map((c) => c.shardId).sort()).toHaveLength(2);
-      expect(end.childShards?.[0]?.parentShardIds).toEqual([s0!.ShardId]);
+      expect(end.childShards?.[0]?.parentShardIds).toEqual([parent]);
       expect(faults.calls.get('ListShardsCommand')).toBe(1);
       expect(await expectParentsBeforeChildren(kinesis, streamName, got)).toBe(2);
     } finally {

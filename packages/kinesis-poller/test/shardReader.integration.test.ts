@@ -1,9 +1,9 @@
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { createKinesisClient, ExtendedSequenceNumber, MemoryMetrics, parseHashKeyRange } from '@shardline/core';
-import { createStream, type Emulators, injectFaults, listAllShards, startEmulators, uniqueName } from '@shardline/testkit';
+import { ExtendedSequenceNumber, MemoryMetrics } from '@shardline/core';
+import { createStream, injectFaults, uniqueName } from '@shardline/testkit';
 import { Aggregator, type UserRecord } from '@shardline/kpl-aggregation';
 import { MemoryPositionStore, Poller, ShardReader, type ShardBatch, type ShardReaderOptions } from '../src';
-import { Collector, putRecords, splitShard, waitFor } from './helpers';
+import { Collector, putRecords, splitShard, useEmulators, waitFor } from './helpers';
 
 const SHARD = 'shardId-000000000000';
 
@@ -33,16 +33,9 @@ const records = (batches: ShardBatch[]) => batches.flatMap((b) => b.records);
 const ids = (batches: ShardBatch[]) => records(batches).map((r) => r.data.toString());
 
 describe('ShardReader against kinesalite', () => {
-  let emulators: Emulators;
+  const env = useEmulators();
   let kinesis: KinesisClient;
-  beforeAll(async () => {
-    emulators = await startEmulators({ dynamodb: false });
-    kinesis = createKinesisClient({ env: emulators.env, maxAttempts: 1 });
-  });
-  afterAll(async () => {
-    kinesis.destroy();
-    await emulators.stop();
-  });
+  beforeAll(() => (kinesis = env.kinesis));
 
   async function oneShardStream(): Promise<string> {
     const streamName = uniqueName('reader');
@@ -211,9 +204,7 @@ describe('ShardReader against kinesalite', () => {
     it('ends with a SHARD_END batch after the last record of a closed shard', async () => {
       const streamName = await oneShardStream();
       const puts = await putRecords(kinesis, streamName, 250);
-      const [s0] = await listAllShards(kinesis, streamName);
-      const range = parseHashKeyRange(s0!.HashKeyRange!);
-      await splitShard(kinesis, streamName, SHARD, range.startingHashKey, range.endingHashKey);
+      await splitShard(kinesis, streamName, SHARD);
       const batches = await readUntil(reader(streamName, { limit: 100 }), () => false);
       expect(ids(batches)).toEqual(puts.map((p) => p.id));
       const last = batches[batches.length - 1]!;
