@@ -1,5 +1,6 @@
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { ShutdownError } from '@shardline/core';
+import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { MAX_HASH_KEY, MemoryMetrics, ShutdownError } from '@shardline/core';
+import { Aggregator, type UserRecord } from '@shardline/kpl-aggregation';
 import { createStream, injectFaults, uniqueName } from '@shardline/testkit';
 import { MemoryPositionStore, Poller, type PollerOptions } from '../src';
 import { Collector, type PutResult, putRecords, useEmulators, waitFor } from './helpers';
@@ -126,5 +127,54 @@ describe('Poller lifecycle', () => {
     }
     expect((await store.load(`a/${streamName}`)).get(shardId)?.sequenceNumber).toBe(puts[199]!.sequenceNumber);
     expect((await store.load(`b/${streamName}`)).get(shardId)?.sequenceNumber).toBe(puts[199]!.sequenceNumber);
+  });
+
+  it('finds a shard that ListShards did not report at first with the periodic shard sync, and reads it from TRIM_HORIZON', async () => {
+    const streamName = uniqueName('life');
+    await createStream(kinesis, streamName, 2);
+    const puts = await putRecords(kinesis, streamName, 400);
+    const hidden = 'shardId-000000000001';
+    const faults = injectFaults(kinesis, {
+      // The first answer lags behind the stream (as after an UpdateShardCount): one shard is missing.
+      after: (ctx, output) =>
+        ctx.commandName === 'ListShardsCommand' && ctx.call === 1 ? { ...output, Shards: (output.Shards as { ShardId: string }[]).filter((s) => s.ShardId !== hidden) } : undefined,
+    });
+    const got = new Collector();
+    const poller = new Poller(options(streamName, { shardSyncIntervalMs: 300 }));
+    const running = poller.run((b) => got.add(b));
+    await waitFor(() => got.count >= puts.length, 30_000, 'both shards');
+    await poller.stop();
+    await running;
+    faults.remove();
+    expect(faults.calls.get('ListShardsCommand')).toBeGreaterThanOrEqual(2);
+    expect(got.byShard.get(hidden)).toEqual(puts.filter((p) => p.shardId === hidden).map((p) => p.id));
+  });
+
+  it('checks aggregated sub-records against the shard hash-key range when asked to', async () => {
+    const streamName = uniqueName('life');
+    await createStream(kinesis, streamName, 2);
+    // An aggregate routed to the lower shard by its explicit hash key, holding records whose keys hash anywhere.
+    const aggregator = new Aggregator<UserRecord>();
+    aggregator.add({ partitionKey: 'first', explicitHashKey: '1', data: Buffer.from('in-range') });
+    for (let i = 0; i < 20; i++) aggregator.add({ partitionKey: `pk-${i}`, data: Buffer.from(`any-${i}`) });
+    const k = aggregator.flush()!;
+    expect(BigInt(k.explicitHashKey!)).toBeLessThan(MAX_HASH_KEY / 2n);
+    await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: [{ PartitionKey: k.partitionKey, ExplicitHashKey: k.explicitHashKey, Data: k.data }] }));
+    const read = async (outOfRange: 'report' | 'drop-aggregate') => {
+      const got = new Collector();
+      const metrics = new MemoryMetrics();
+      const poller = new Poller(options(streamName, { deaggregate: { outOfRange }, metrics }));
+      const running = poller.run((b) => got.add(b));
+      // The aggregate was fetched and judged once the out-of-range counter moved (and, when kept, delivered).
+      await waitFor(() => metrics.total('kpl_out_of_range_total') === 1 && (outOfRange === 'drop-aggregate' || got.count === 21), 30_000, 'the aggregate');
+      await poller.stop();
+      await running;
+      return got.batches.flatMap((b) => b.records);
+    };
+    const reported = await read('report');
+    expect(reported).toHaveLength(21);
+    expect(reported.some((r) => r.outOfShardRange)).toBe(true);
+    expect(reported[0]!.outOfShardRange).toBeUndefined();
+    expect(await read('drop-aggregate')).toHaveLength(0);
   });
 });
