@@ -198,7 +198,10 @@ export class Poller implements AsyncIterable<ShardBatch> {
         return;
       }
     }
-    this.starting = this.start().catch((error: unknown) => this.fail(error));
+    this.starting = this.start().catch((error: unknown) => {
+      // A stop during the start aborts its retries; that is not a failure.
+      if (!this.controller.signal.aborted) this.fail(error);
+    });
   }
 
   private async start(): Promise<void> {

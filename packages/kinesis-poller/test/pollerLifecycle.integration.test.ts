@@ -177,4 +177,20 @@ describe('Poller lifecycle', () => {
     expect(reported[0]!.outOfShardRange).toBeUndefined();
     expect(await read('drop-aggregate')).toHaveLength(0);
   });
+
+  it('stop() during the start (ListShards failing and being retried) resolves cleanly', async () => {
+    const { streamName } = await stream(10);
+    const faults = injectFaults(kinesis, {
+      before: (ctx) => {
+        if (ctx.commandName === 'ListShardsCommand') throw Object.assign(new Error('busy'), { name: 'LimitExceededException', $metadata: {} });
+      },
+    });
+    const poller = new Poller(options(streamName, { retryBackoff: { baseDelayMs: 5_000, maxDelayMs: 5_000, jitter: 'none' } }));
+    const running = poller.run(() => undefined);
+    await waitFor(() => (faults.calls.get('ListShardsCommand') ?? 0) >= 1, 10_000, 'ListShards');
+    await poller.stop();
+    await expect(running).resolves.toBeUndefined();
+    faults.remove();
+    expect(poller.state).toBe('stopped');
+  });
 });

@@ -139,15 +139,17 @@ describe('ShardReader against kinesalite', () => {
       const streamName = await oneShardStream();
       await putRecords(kinesis, streamName, 1_000);
       const faults = injectFaults(kinesis, {});
+      const calls = () => faults.calls.get('GetRecordsCommand') ?? 0;
       const r = reader(streamName, { limit: 100, maxPrefetchBatches });
       const it = r[Symbol.asyncIterator]();
       await it.next();
       // Hold the first batch: the reader may fetch only what prefetch allows, then must wait.
+      await waitFor(() => calls() >= 1 + maxPrefetchBatches, 30_000, 'the prefetch');
       await new Promise((resolve) => setTimeout(resolve, 1_000));
-      const calls = faults.calls.get('GetRecordsCommand') ?? 0;
+      const seen = calls();
       await it.return!();
       faults.remove();
-      return calls;
+      return seen;
     }
 
     it('does not call GetRecords again until the batch is handled', async () => {
