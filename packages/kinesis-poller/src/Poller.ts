@@ -290,6 +290,7 @@ export class Poller implements AsyncIterable<ShardBatch> {
       throttleBackoff: o.throttleBackoff,
       retryBackoff: o.retryBackoff,
       maxAttempts: o.maxAttempts,
+      requestTimeoutMs: o.requestTimeoutMs,
       clock: o.clock,
       logger: o.logger,
       metrics: o.metrics,

@@ -10,6 +10,7 @@ import {
   type MetricLabels,
   parseHashKeyRange,
   ThrottledError,
+  TimeoutError,
 } from '@shardline/core';
 import { type DeaggregatedRecord, Deaggregator, hasKplMagic } from '@shardline/kpl-aggregation';
 import { createPollerInstruments, type PollerInstruments } from './PollerMetrics';
@@ -305,6 +306,30 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
     return this.o.startingPosition as Exclude<ResolvedStartingPosition, { type: 'SHARD_END' }>;
   }
 
+  /**
+   * One SDK call, aborted by {@link stop} or after `requestTimeoutMs` — then it fails with a
+   * retryable TimeoutError. (The HTTP handler's own request timeout only logs a warning.)
+   */
+  private async send<T>(what: string, call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const onStop = (): void => controller.abort();
+    this.controller.signal.addEventListener('abort', onStop, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.o.requestTimeoutMs);
+    try {
+      return await call(controller.signal);
+    } catch (error) {
+      if (timedOut && !this.stopping) throw new TimeoutError(`${what} on ${this.shardId} took longer than ${this.o.requestTimeoutMs} ms`, { cause: error });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      this.controller.signal.removeEventListener('abort', onStop);
+    }
+  }
+
   private async sleep(ms: number): Promise<void> {
     if (ms > 0 && !(await this.o.clock.sleep(ms, this.controller.signal))) throw STOPPED;
     if (this.stopping) throw STOPPED;
@@ -316,7 +341,6 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
    */
   private async fetch(): Promise<GetRecordsCommandOutput | undefined> {
     const { client, clock, maxAttempts } = this.o;
-    const abortSignal = this.controller.signal;
     let transient = 0;
     let expired = 0;
     let invalidIterator = 0;
@@ -326,9 +350,8 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
         if (this.iterator === undefined) {
           const position = this.iteratorPosition();
           if (position.type === 'LATEST') this.latestIssuedAt = clock.now();
-          const out = await client.send(
-            new GetShardIteratorCommand({ StreamName: this.o.streamName, StreamARN: this.o.streamArn, ShardId: this.shardId, ...iteratorRequest(position) }),
-            { abortSignal },
+          const out = await this.send('GetShardIterator', (abortSignal) =>
+            client.send(new GetShardIteratorCommand({ StreamName: this.o.streamName, StreamARN: this.o.streamArn, ShardId: this.shardId, ...iteratorRequest(position) }), { abortSignal }),
           );
           if (!out.ShardIterator) return undefined;
           this.iterator = out.ShardIterator;
@@ -339,7 +362,8 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
         this.lastCallStartedAt = clock.monotonicNow();
         // Even a failed call counts against the shard's 5 reads per second.
         this.nextReadAt = this.lastCallStartedAt + MIN_TIME_BETWEEN_READS_MS;
-        const out = await client.send(new GetRecordsCommand({ ShardIterator: this.iterator, Limit: this.o.limit, StreamARN: this.o.streamArn }), { abortSignal });
+        const iterator = this.iterator;
+        const out = await this.send('GetRecords', (abortSignal) => client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.o.limit, StreamARN: this.o.streamArn }), { abortSignal }));
         this.throttleBackoff.reset();
         this.retryBackoff.reset();
         this.consecutiveThrottles = 0;

@@ -16,6 +16,7 @@ describe('resolvePollerOptions', () => {
       deaggregate: {},
       deliverEmptyBatches: false,
       maxAttempts: 10,
+      requestTimeoutMs: 30_000,
       followChildShards: true,
       namespace: 'orders',
       saveEveryBatches: 1,

@@ -61,6 +61,12 @@ export interface ReadOptions {
    * ExpiredIterator) before the error surfaces, 1 to 100. Default 10.
    */
   readonly maxAttempts?: number;
+  /**
+   * Longest wait for one GetRecords or GetShardIterator answer, in milliseconds (KCL's
+   * `kinesisRequestTimeout`); a call that takes longer is aborted and retried as a transient
+   * error. 100 to 600,000. Default 30,000.
+   */
+  readonly requestTimeoutMs?: number;
   /** Time source for pacing and backoff. Default: the system clock. */
   readonly clock?: Clock;
   /** Logger. Default: none. */
@@ -96,6 +102,7 @@ export interface ResolvedReadOptions {
   readonly throttleBackoff: ResolvedBackoffOptions;
   readonly retryBackoff: ResolvedBackoffOptions;
   readonly maxAttempts: number;
+  readonly requestTimeoutMs: number;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -124,6 +131,7 @@ export const READ_OPTION_KEYS = [
   'throttleBackoff',
   'retryBackoff',
   'maxAttempts',
+  'requestTimeoutMs',
   'clock',
   'logger',
   'metrics',
@@ -156,6 +164,7 @@ export function resolveReadOptions(input: ReadOptions, path: string): ResolvedRe
     throttleBackoff: resolveBackoffOptions(input.throttleBackoff, `${path}.throttleBackoff`, { baseDelayMs: 500, maxDelayMs: 10_000, jitter: 'equal' }),
     retryBackoff: resolveBackoffOptions(input.retryBackoff, `${path}.retryBackoff`, { baseDelayMs: 100, maxDelayMs: 5_000, jitter: 'full' }),
     maxAttempts: integerOption(`${path}.maxAttempts`, input.maxAttempts, 10, { min: 1, max: 100 }),
+    requestTimeoutMs: integerOption(`${path}.requestTimeoutMs`, input.requestTimeoutMs, 30_000, { min: 100, max: 600_000 }),
     clock: objectOption(`${path}.clock`, input.clock, ['now', 'monotonicNow', 'sleep'], createSystemClock),
     logger: objectOption(`${path}.logger`, input.logger, ['debug', 'info', 'warn', 'error', 'child'], createNoopLogger),
     metrics: objectOption(`${path}.metrics`, input.metrics, ['counter', 'gauge', 'histogram'], createNoopMetrics),

@@ -1,5 +1,5 @@
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { ExtendedSequenceNumber, MemoryMetrics } from '@shardline/core';
+import { ExtendedSequenceNumber, MemoryMetrics, TimeoutError } from '@shardline/core';
 import { createStream, injectFaults, uniqueName } from '@shardline/testkit';
 import { Aggregator, type UserRecord } from '@shardline/kpl-aggregation';
 import { MemoryPositionStore, Poller, ShardReader, type ShardBatch, type ShardReaderOptions } from '../src';
@@ -188,6 +188,17 @@ describe('ShardReader against kinesalite', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       controller.abort();
       await expect(pending).resolves.toEqual([]);
+    });
+
+    it('aborts a call that takes longer than requestTimeoutMs and retries it, then surfaces TimeoutError', async () => {
+      // kinesalite never answers AT_TIMESTAMP on a shard with no record at or after the timestamp.
+      const streamName = await oneShardStream();
+      const metrics = new MemoryMetrics();
+      const r = reader(streamName, { startingPosition: { type: 'AT_TIMESTAMP', timestamp: Date.now() - 1_000 }, requestTimeoutMs: 300, maxAttempts: 2, retryBackoff: { baseDelayMs: 1, maxDelayMs: 5 }, metrics });
+      const error = await readUntil(r, () => false).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TimeoutError);
+      expect((error as Error).message).toBe(`GetShardIterator on ${SHARD} took longer than 300 ms`);
+      expect(metrics.total('poller_retries_total')).toBe(1);
     });
 
     it('delivers empty batches with millisBehindLatest when asked to', async () => {
