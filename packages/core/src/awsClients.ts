@@ -24,7 +24,7 @@ export interface AwsClientOptions {
   readonly credentials?: AwsCredentials;
   /** Attempts the SDK itself makes per call (1 = no SDK retries). Default 3. */
   readonly maxAttempts?: number;
-  /** Socket inactivity timeout per request, in milliseconds. Default 30,000. */
+  /** Socket inactivity timeout per request, in milliseconds; the call fails with a TimeoutError. Default 30,000. */
   readonly requestTimeoutMs?: number;
   /** TCP connect timeout, in milliseconds. Default 6,000. */
   readonly connectionTimeoutMs?: number;
@@ -72,7 +72,7 @@ export function isLoopbackEndpoint(endpoint: string | undefined): boolean {
  * validating every field before any connection is made.
  * @public
  */
-export function resolveAwsClientOptions(service: AwsService, input: AwsClientOptions = {}, path = service): ResolvedAwsClientOptions {
+export function resolveAwsClientOptions(service: AwsService, input: AwsClientOptions = {}, path: string = service): ResolvedAwsClientOptions {
   rejectUnknownOptions(path, input, ['region', 'endpoint', 'credentials', 'maxAttempts', 'requestTimeoutMs', 'connectionTimeoutMs', 'maxSockets', 'http2', 'env']);
   const env = input.env ?? process.env;
   const endpoint = stringOption(`${path}.endpoint`, input.endpoint, env[ENDPOINT_ENV[service]] || env.AWS_ENDPOINT_URL || '') || undefined;
@@ -122,6 +122,8 @@ function httpHandler(resolved: ResolvedAwsClientOptions): NodeHttpHandler {
     httpsAgent: new https.Agent(agentOptions),
     connectionTimeout: resolved.connectionTimeoutMs,
     requestTimeout: resolved.requestTimeoutMs,
+    // Without this the handler only logs a warning when requestTimeout passes and the call hangs on.
+    throwOnRequestTimeout: true,
   });
 }
 

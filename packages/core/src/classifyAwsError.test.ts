@@ -42,6 +42,7 @@ describe('classifyAwsError', () => {
     [Object.assign(new Error('x'), { name: 'AccessDeniedException', $fault: 'client' }), AccessDeniedError, false],
     [Object.assign(new Error('x'), { name: 'TimeoutError' }), TimeoutError, true],
     [withCode('socket hang up', 'ECONNRESET'), ServiceUnavailableError, true],
+    [new Error('AWS SDK error wrapper for Error: read ECONNRESET'), ServiceUnavailableError, true],
     [Object.assign(new Error('x'), { name: 'Weird', $metadata: { httpStatusCode: 503 } }), ServiceUnavailableError, true],
     [Object.assign(new Error('x'), { name: 'Weird', $retryable: { throttling: true } }), ThrottledError, true],
     [Object.assign(new Error('x'), { name: 'Weird', $metadata: { httpStatusCode: 400 } }), AwsServiceError, false],

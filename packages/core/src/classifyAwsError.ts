@@ -70,6 +70,10 @@ export function awsErrorName(error: unknown): string {
   if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return e.code;
   if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
   if (typeof e.code === 'string') return e.code;
+  // The SDK's retry middleware wraps non-Error throwables (e.g. socket errors from another realm,
+  // as under jest) as "AWS SDK error wrapper for Error: read ECONNRESET": keep the socket code.
+  const wrapped = typeof e.message === 'string' ? /\b(E[A-Z]{4,}[A-Z_]*)\b/.exec(e.message)?.[1] : undefined;
+  if (wrapped && NETWORK_CODES.has(wrapped)) return wrapped;
   return 'Unknown';
 }
 

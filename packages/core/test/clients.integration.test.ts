@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamSummaryCommand, type KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { createStream, type Emulators, startEmulators, startKinesisLocal, uniqueName } from '@shardline/testkit';
@@ -64,6 +66,26 @@ describe('core client factory against the embedded emulators', () => {
       kinesis.destroy();
       process.env = { ...saved };
       await local.stop();
+    }
+  });
+});
+
+describe('request timeouts', () => {
+  it('abort a call the server never answers, with a retryable TimeoutError', async () => {
+    const server = http.createServer(() => undefined); // accepts, never responds
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const { port } = server.address() as AddressInfo;
+    const kinesis = createKinesisClient({ endpoint: `http://127.0.0.1:${port}`, requestTimeoutMs: 300, maxAttempts: 1, env: {} });
+    try {
+      const started = Date.now();
+      const error = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 's' })).catch((e: unknown) => e);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      const classified = classifyAwsError(error);
+      expect(classified.retryable).toBe(true);
+    } finally {
+      kinesis.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
     }
   });
 });
