@@ -1,5 +1,5 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { ShardMap, type StreamRef } from '@shardline/kpl-aggregation';
+import { listShards, ShardMap, type StreamRef } from '@shardline/kpl-aggregation';
 
 /**
  * Where the producer learns a stream's shards. The default lists them with ListShards; tests and
@@ -12,9 +12,16 @@ export interface ShardMapSource {
   load(): Promise<ShardMap>;
 }
 
-/** A source that reads the stream's open shards with ListShards (paged). @public */
+/**
+ * A source that reads the stream's shards with ListShards (paged). It asks for every shard, closed
+ * ones included (the map predicts with open shards only): a PutRecords result can name a shard
+ * that was born and closed between two loads — a split child merged away again — and only its
+ * range tells which records in an aggregate it really owns. Without it those records would be
+ * retried, and written twice.
+ * @public
+ */
 export function kinesisShardMapSource(client: KinesisClient, stream: StreamRef): ShardMapSource {
-  return { load: () => ShardMap.fromStream(client, stream) };
+  return { load: async () => new ShardMap(await listShards(client, stream, false)) };
 }
 
 /** A source that always returns the same map: for a stream whose shards never change, tests and benchmarks. @public */
