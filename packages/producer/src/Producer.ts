@@ -12,6 +12,7 @@ import {
   InvalidArgumentError,
   integerOption,
   type Logger,
+  MAX_PARTITION_KEY_LENGTH,
   parseExplicitHashKey,
   rangeContains,
   RecordTooLargeError,
@@ -102,6 +103,9 @@ const SHARD_RECORDS_PER_SECOND = 1000;
 const SHARD_BYTES_PER_SECOND = 1024 * 1024;
 const RESOLVED = Promise.resolve();
 
+// Read once: a re-exported binding is a getter chain, and this one is read for every record.
+const MAX_KEY_LENGTH = MAX_PARTITION_KEY_LENGTH;
+
 const failureDetails = new WeakMap<object, PutFailure>();
 
 /**
@@ -119,6 +123,13 @@ let capturedReject: ((error: unknown) => void) | undefined;
 function captureResolvers(resolve: (value: never) => void, reject: (error: unknown) => void): void {
   capturedResolve = resolve;
   capturedReject = reject;
+}
+
+/** UTF-8 length of a partition key; a loop beats Buffer.byteLength's native call for short ASCII keys. */
+function utf8Length(s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
+  return n;
 }
 
 function toBytes(data: RecordData): Uint8Array {
@@ -401,10 +412,11 @@ export class Producer {
 
   private createRecord(data: RecordData, partitionKey: string, explicitHashKey: string | undefined): PendingRecord {
     if (this.closing) throw new ShutdownError('producer is closed; no more records are accepted');
-    validatePartitionKey(partitionKey);
+    // The common case checked inline; core's validator builds the error message otherwise.
+    if (typeof partitionKey !== 'string' || partitionKey.length === 0 || partitionKey.length > MAX_KEY_LENGTH) validatePartitionKey(partitionKey);
     if (explicitHashKey !== undefined) parseExplicitHashKey(explicitHashKey);
     const bytes = toBytes(data);
-    const size = bytes.length + Buffer.byteLength(partitionKey, 'utf8');
+    const size = bytes.length + utf8Length(partitionKey);
     if (size > this.options.maxRecordBytes) throw new RecordTooLargeError(size, this.options.maxRecordBytes);
     return new PendingRecord(partitionKey, explicitHashKey, bytes, size, ++this.seq);
   }
