@@ -17,7 +17,7 @@ class Subscription implements AsyncIterableIterator<PutFailure> {
 
   constructor(
     private readonly capacity: number,
-    private readonly onEnd: (s: Subscription) => void,
+    private onEnd: ((s: Subscription) => void) | undefined,
   ) {}
 
   /** Offers one failure; false when the buffer was full and it was dropped. */
@@ -40,6 +40,7 @@ class Subscription implements AsyncIterableIterator<PutFailure> {
   /** No more failures will come; the reader still gets what is buffered. */
   end(): void {
     this.ended = true;
+    this.detach();
     if (this.reader && this.head >= this.buffer.length) {
       const r = this.reader;
       this.reader = undefined;
@@ -64,8 +65,13 @@ class Subscription implements AsyncIterableIterator<PutFailure> {
     this.buffer.length = 0;
     this.head = 0;
     this.end();
-    this.onEnd(this);
     return Promise.resolve({ value: undefined, done: true });
+  }
+
+  private detach(): void {
+    const onEnd = this.onEnd;
+    this.onEnd = undefined;
+    onEnd?.(this);
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<PutFailure> {
@@ -135,21 +141,25 @@ export class FailureChannel {
   }
 
   subscribe(options: FailureIteratorOptions = {}): AsyncIterableIterator<PutFailure> {
-    const s = new Subscription(this.capacity, (x) => this.subscriptions.delete(x));
-    if (this.closed || options.signal?.aborted) {
+    const signal = options.signal;
+    const onAbort = (): void => void s.return();
+    const s = new Subscription(this.capacity, (x) => {
+      this.subscriptions.delete(x);
+      signal?.removeEventListener('abort', onAbort);
+    });
+    if (this.closed || signal?.aborted) {
       s.end();
       return s;
     }
     this.subscriptions.add(s);
-    options.signal?.addEventListener('abort', () => void s.return(), { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
     return s;
   }
 
   /** Ends every iterator (after its buffered failures) and removes listeners. */
   close(): void {
     this.closed = true;
-    for (const s of this.subscriptions) s.end();
-    this.subscriptions.clear();
+    for (const s of [...this.subscriptions]) s.end();
     this.emitter.removeAllListeners();
   }
 }

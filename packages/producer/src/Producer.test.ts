@@ -19,6 +19,7 @@ import { Producer, putFailureOf } from './Producer';
 import type { ProducerOptions } from './resolveProducerOptions';
 import type { PutFailure } from './PutResult';
 import { RecordExpiredError } from './RecordExpiredError';
+import { staticShardMapSource } from './ShardMapSource';
 
 const PTEE = 'ProvisionedThroughputExceededException';
 
@@ -449,5 +450,13 @@ describe('Producer', () => {
     expect(metrics.count('producer_user_records_per_kinesis_record')).toBe(metrics.value('producer_kinesis_records_put_total'));
     expect(metrics.count('producer_put_records_duration_seconds', { outcome: 'success' })).toBeGreaterThan(0);
     expect(metrics.value('producer_buffered_records')).toBe(0);
+  });
+});
+
+describe('staticShardMapSource', () => {
+  it('fabricates the shards of a freshly created stream from a count', async () => {
+    const map = await staticShardMapSource(3).load();
+    expect(map.shards.map((s) => s.shardId)).toEqual(['shardId-000000000000', 'shardId-000000000001', 'shardId-000000000002']);
+    expect(map.shardForRecord('a')!.shardId).toBe(evenShardMap(3).shardForRecord('a')!.shardId.replace('shardId-', 'shardId-00000000000'));
   });
 });

@@ -792,41 +792,26 @@ export class Producer {
 
   /** Expires records outside the queues (waiting for a map or a decision); returns the next expiry. */
   private expireStray(now: number): number {
-    let next = Infinity;
-    if (this.awaitingMap.length > 0) {
-      const keep: PendingRecord[] = [];
-      for (const r of this.awaitingMap) {
-        if (r.expiresAt <= now) this.expire(r, now);
-        else {
-          keep.push(r);
-          next = Math.min(next, r.expiresAt);
-        }
+    const next = { at: Infinity };
+    this.awaitingMap = this.sweep(this.awaitingMap, now, next, (r) => this.expire(r, now));
+    this.unmapped = this.sweep(this.unmapped, now, next, (r) => this.expire(r, now));
+    // An aggregate waiting for a decision is decided with what is known once its first record expires.
+    this.undecided = this.sweep(this.undecided, now, next, (u) => this.decide(u, now, this.mapVersion));
+    return next.at;
+  }
+
+  /** Hands items whose `expiresAt` has come to `due`; returns the others and lowers `next.at` to their earliest expiry. */
+  private sweep<T extends { readonly expiresAt: number }>(items: T[], now: number, next: { at: number }, due: (item: T) => void): T[] {
+    if (items.length === 0) return items;
+    const keep: T[] = [];
+    for (const item of items) {
+      if (item.expiresAt <= now) due(item);
+      else {
+        keep.push(item);
+        next.at = Math.min(next.at, item.expiresAt);
       }
-      this.awaitingMap = keep;
     }
-    if (this.unmapped.length > 0) {
-      const keep: PendingRecord[] = [];
-      for (const r of this.unmapped) {
-        if (r.expiresAt <= now) this.expire(r, now);
-        else {
-          keep.push(r);
-          next = Math.min(next, r.expiresAt);
-        }
-      }
-      this.unmapped = keep;
-    }
-    if (this.undecided.length > 0) {
-      const keep: Undecided[] = [];
-      for (const u of this.undecided) {
-        if (u.expiresAt <= now) this.decide(u, now, this.mapVersion);
-        else {
-          keep.push(u);
-          next = Math.min(next, u.expiresAt);
-        }
-      }
-      this.undecided = keep;
-    }
-    return next;
+    return keep;
   }
 
   // ---------------------------------------------------------------- requests

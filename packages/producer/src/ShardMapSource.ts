@@ -1,4 +1,5 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { evenHashKeyRanges } from '@shardline/core';
 import { listShards, ShardMap, type StreamRef } from '@shardline/kpl-aggregation';
 
 /**
@@ -24,7 +25,17 @@ export function kinesisShardMapSource(client: KinesisClient, stream: StreamRef):
   return { load: async () => new ShardMap(await listShards(client, stream, false)) };
 }
 
-/** A source that always returns the same map: for a stream whose shards never change, tests and benchmarks. @public */
-export function staticShardMapSource(map: ShardMap): ShardMapSource {
+/**
+ * A source that always returns the same map, for a stream whose shards never change (and where
+ * ListShards is not allowed), tests and benchmarks. Given a number `n`, it fabricates the shards
+ * of a stream created with `n` shards: `shardId-000000000000`… with even hash-key ranges
+ * (a8m/kinesis-producer's `StaticGetShardsFunc`).
+ * @public
+ */
+export function staticShardMapSource(mapOrShardCount: ShardMap | number): ShardMapSource {
+  const map =
+    typeof mapOrShardCount === 'number'
+      ? new ShardMap(evenHashKeyRanges(mapOrShardCount).map((range, i) => ({ shardId: `shardId-${String(i).padStart(12, '0')}`, range, open: true })))
+      : mapOrShardCount;
   return { load: async () => map };
 }

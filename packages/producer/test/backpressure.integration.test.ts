@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { createKinesisClient } from '@shardline/core';
-import { createStream, type Emulators, startEmulators, uniqueName } from '@shardline/testkit';
+import { createStream, uniqueName } from '@shardline/testkit';
+import { useKinesalite } from './kinesalite';
 
 const MiB = 1024 * 1024;
 
@@ -40,21 +39,12 @@ function runChild(env: Record<string, string>): Promise<Report> {
 }
 
 describe('Producer backpressure with a stalled endpoint', () => {
-  let emulators: Emulators;
-  let kinesis: KinesisClient;
-  beforeAll(async () => {
-    emulators = await startEmulators({ dynamodb: false });
-    kinesis = createKinesisClient({ env: emulators.env });
-  });
-  afterAll(async () => {
-    kinesis.destroy();
-    await emulators.stop();
-  });
+  const k = useKinesalite();
 
   it('holds 256 MiB offered against a 32 MiB buffer under 200 MB RSS, with put waiting', async () => {
     const streamName = uniqueName('stall');
-    await createStream(kinesis, streamName, 4);
-    const report = await runChild({ KINESIS_ENDPOINT: emulators.kinesisEndpoint!, STREAM_NAME: streamName });
+    await createStream(k.kinesis, streamName, 4);
+    const report = await runChild({ KINESIS_ENDPOINT: k.emulators.kinesisEndpoint!, STREAM_NAME: streamName });
     console.log(`backpressure: accepted ${(report.acceptedBytes / MiB).toFixed(1)} MiB of ${report.offeredBytes / MiB} MiB offered; RSS ${(report.baselineRss / MiB).toFixed(0)} MB at start, ${(report.maxRss / MiB).toFixed(0)} MB at most`);
     expect(report.offeringDone).toBe(false);
     expect(report.bufferedBytes).toBeLessThanOrEqual(32 * MiB);

@@ -1,8 +1,9 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { AccessDeniedError, AwsServiceError, createKinesisClient, createNoopLogger, MemoryMetrics, ThrottledError } from '@shardline/core';
-import { createStream, type Emulators, injectFaults, networkError, serviceError, startEmulators, uniqueName } from '@shardline/testkit';
+import { createStream, injectFaults, networkError, serviceError, uniqueName } from '@shardline/testkit';
 import { Producer, type PutResult, putFailureOf, RecordExpiredError } from '../src';
 import { injectPartialFailures } from './partialFailures';
+import { useKinesalite } from './kinesalite';
 import { readAllShards, userRecords } from './readStream';
 
 /** Settles every put; returns outcomes by record id (the data). */
@@ -23,24 +24,17 @@ async function ownedCopies(kinesis: KinesisClient, streamName: string): Promise<
 }
 
 describe('Producer under injected faults (kinesalite)', () => {
-  let emulators: Emulators;
-  let kinesis: KinesisClient;
+  const k = useKinesalite();
   /** Where a request whose entries all "fail" sends its throw-away entry. */
   let scratch: string;
   beforeAll(async () => {
-    emulators = await startEmulators({ dynamodb: false });
-    kinesis = createKinesisClient({ env: emulators.env });
     scratch = uniqueName('scratch');
-    await createStream(kinesis, scratch, 1);
-  });
-  afterAll(async () => {
-    kinesis.destroy();
-    await emulators.stop();
+    await createStream(k.kinesis, scratch, 1);
   });
 
   async function producerWithFaultyClient(streamName: string, options: object = {}) {
     // A client of its own, SDK retries off: the faults hit only this producer.
-    const client = createKinesisClient({ env: emulators.env, maxAttempts: 1 });
+    const client = createKinesisClient({ env: k.emulators.env, maxAttempts: 1 });
     const metrics = new MemoryMetrics();
     const producer = new Producer({ streamName, client, logger: createNoopLogger(), metrics, retryBackoff: { baseDelayMs: 10, maxDelayMs: 200 }, ...options });
     return { client, metrics, producer };
@@ -48,7 +42,7 @@ describe('Producer under injected faults (kinesalite)', () => {
 
   it('writes every record exactly once through partial failures (PTEE, InternalFailure)', async () => {
     const streamName = uniqueName('faults');
-    await createStream(kinesis, streamName, 4);
+    await createStream(k.kinesis, streamName, 4);
     const { client, metrics, producer } = await producerWithFaultyClient(streamName, { maxAggregateBytes: 4096 });
     let n = 0;
     injectPartialFailures(client, () => (++n % 3 === 0 ? { errorCode: n % 2 ? 'ProvisionedThroughputExceededException' : 'InternalFailure', errorMessage: 'injected' } : undefined), scratch);
@@ -58,7 +52,7 @@ describe('Producer under injected faults (kinesalite)', () => {
     await producer.close();
     client.destroy();
 
-    const copies = await ownedCopies(kinesis, streamName);
+    const copies = await ownedCopies(k.kinesis, streamName);
     const bad = [...outcomes].filter(([id, o]) => o.status !== 'fulfilled' || copies.get(id) !== 1).map(([id]) => id);
     expect(bad.slice(0, 10)).toEqual([]);
     const codes = new Set([...outcomes.values()].flatMap((o) => (o.status === 'fulfilled' ? o.value.attempts.map((a) => a.errorCode) : [])));
@@ -69,7 +63,7 @@ describe('Producer under injected faults (kinesalite)', () => {
 
   it('retries whole-request failures: 5xx, connection resets and timeouts', async () => {
     const streamName = uniqueName('faults');
-    await createStream(kinesis, streamName, 2);
+    await createStream(k.kinesis, streamName, 2);
     const { client, producer } = await producerWithFaultyClient(streamName, { requestTimeoutMs: 300, maxAggregateBytes: 4096 });
     const stalls: Promise<void>[] = [];
     injectFaults(client, {
@@ -93,7 +87,7 @@ describe('Producer under injected faults (kinesalite)', () => {
     await Promise.all(stalls);
     client.destroy();
 
-    const copies = await ownedCopies(kinesis, streamName);
+    const copies = await ownedCopies(k.kinesis, streamName);
     const bad = [...outcomes].filter(([id, o]) => o.status !== 'fulfilled' || copies.get(id) !== 1).map(([id]) => id);
     expect(bad.slice(0, 10)).toEqual([]);
     const codes = new Set([...outcomes.values()].flatMap((o) => (o.status === 'fulfilled' ? o.value.attempts.map((a) => a.errorCode) : [])));
@@ -102,7 +96,7 @@ describe('Producer under injected faults (kinesalite)', () => {
 
   it('fails non-retryable errors fast with their typed error and expires records whose TTL runs out; the rest lands', async () => {
     const streamName = uniqueName('faults');
-    await createStream(kinesis, streamName, 2);
+    await createStream(k.kinesis, streamName, 2);
     // Unaggregated, so that a poisoned entry is one user record.
     const { client, metrics, producer } = await producerWithFaultyClient(streamName, { aggregation: false, recordTtlMs: 1_000 });
     injectPartialFailures(client, (entry) => {
@@ -117,7 +111,7 @@ describe('Producer under injected faults (kinesalite)', () => {
     await producer.close();
     client.destroy();
 
-    const copies = await ownedCopies(kinesis, streamName);
+    const copies = await ownedCopies(k.kinesis, streamName);
     const problems: string[] = [];
     for (const [id, o] of outcomes) {
       const kind = ['ok', 'kms', 'hot'][Number(id) % 3];
@@ -142,7 +136,7 @@ describe('Producer under injected faults (kinesalite)', () => {
 
   it('fails a whole request refused for access at once, with AccessDeniedError', async () => {
     const streamName = uniqueName('faults');
-    await createStream(kinesis, streamName, 1);
+    await createStream(k.kinesis, streamName, 1);
     const { client, producer } = await producerWithFaultyClient(streamName);
     injectFaults(client, {
       before(ctx) {

@@ -1,31 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { createKinesisClient, createNoopLogger, createPromMetrics } from '@shardline/core';
-import { createStream, type Emulators, startEmulators, uniqueName } from '@shardline/testkit';
+import { createNoopLogger, createPromMetrics } from '@shardline/core';
+import { createStream, uniqueName } from '@shardline/testkit';
 import { Registry } from 'prom-client';
 import { Producer, type PutResult } from '../src';
+import { useKinesalite } from './kinesalite';
 import { readAllShards, userRecords } from './readStream';
 
 describe('Producer against kinesalite', () => {
-  let emulators: Emulators;
-  let kinesis: KinesisClient;
-  beforeAll(async () => {
-    emulators = await startEmulators({ dynamodb: false });
-    kinesis = createKinesisClient({ env: emulators.env });
-  });
-  afterAll(async () => {
-    kinesis.destroy();
-    await emulators.stop();
-  });
+  const k = useKinesalite();
 
   it('writes 100k records with random keys exactly once, each put resolved with where it landed', async () => {
     const streamName = uniqueName('prod');
-    await createStream(kinesis, streamName, 4);
+    await createStream(k.kinesis, streamName, 4);
     const registry = new Registry();
     // The producer builds its own client (SDK retries off) from the emulator's environment.
-    const producer = new Producer({ streamName, clientOptions: { env: emulators.env }, logger: createNoopLogger(), metrics: createPromMetrics(registry) });
+    const producer = new Producer({ streamName, clientOptions: { env: k.emulators.env }, logger: createNoopLogger(), metrics: createPromMetrics(registry) });
     await producer.start();
     const n = 100_000;
     const sent = new Map<string, Buffer>();
@@ -40,7 +31,7 @@ describe('Producer against kinesalite', () => {
     const results = await Promise.all(puts);
     await producer.close();
 
-    const read = userRecords(await readAllShards(kinesis, streamName));
+    const read = userRecords(await readAllShards(k.kinesis, streamName));
     expect(read.length).toBe(sent.size);
     const byKey = new Map(read.map((u) => [u.partitionKey, u]));
     expect(byKey.size).toBe(sent.size);
@@ -69,15 +60,15 @@ describe('Producer against kinesalite', () => {
 
   it('pipes a stream through writable() and finishes when every record is written', async () => {
     const streamName = uniqueName('prod');
-    await createStream(kinesis, streamName, 2);
-    const producer = new Producer({ streamName, client: kinesis, logger: createNoopLogger(), maxBufferedRecords: 500 });
+    await createStream(k.kinesis, streamName, 2);
+    const producer = new Producer({ streamName, client: k.kinesis, logger: createNoopLogger(), maxBufferedRecords: 500 });
     const source = Readable.from((function* () {
       for (let i = 0; i < 5000; i++) yield { data: JSON.stringify({ i }), partitionKey: `user-${i % 97}` };
     })());
     await pipeline(source, producer.writable());
     expect(producer.outstanding).toBe(0);
     await producer.close();
-    const read = userRecords(await readAllShards(kinesis, streamName));
+    const read = userRecords(await readAllShards(k.kinesis, streamName));
     expect(read).toHaveLength(5000);
     // Per key, the stream holds the records in put order (no failures, so no reordering).
     const last = new Map<string, number>();
@@ -91,7 +82,7 @@ describe('Producer against kinesalite', () => {
   });
 
   it('fails records for a stream that does not exist fast, with ResourceNotFoundError', async () => {
-    const producer = new Producer({ streamName: uniqueName('missing'), client: kinesis, logger: createNoopLogger() });
+    const producer = new Producer({ streamName: uniqueName('missing'), client: k.kinesis, logger: createNoopLogger() });
     await expect(producer.start()).rejects.toMatchObject({ name: 'ResourceNotFoundError' });
     const started = Date.now();
     await expect(producer.put('x', 'k')).rejects.toMatchObject({ name: 'ResourceNotFoundError' });

@@ -1,8 +1,9 @@
 import { type KinesisClient, MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
-import { createKinesisClient, createNoopLogger, MemoryMetrics } from '@shardline/core';
+import { createNoopLogger, MemoryMetrics } from '@shardline/core';
 import { ShardMap } from '@shardline/kpl-aggregation';
-import { createStream, type Emulators, startEmulators, uniqueName, waitForStreamActive } from '@shardline/testkit';
+import { createStream, uniqueName, waitForStreamActive } from '@shardline/testkit';
 import { Producer, type PutResult } from '../src';
+import { useKinesalite } from './kinesalite';
 import { readAllShards, userRecords } from './readStream';
 
 async function split(kinesis: KinesisClient, streamName: string, shardIndex: number): Promise<void> {
@@ -21,22 +22,13 @@ async function mergeFirstTwo(kinesis: KinesisClient, streamName: string): Promis
 }
 
 describe('Producer during resharding (kinesalite)', () => {
-  let emulators: Emulators;
-  let kinesis: KinesisClient;
-  beforeAll(async () => {
-    emulators = await startEmulators({ dynamodb: false });
-    kinesis = createKinesisClient({ env: emulators.env });
-  });
-  afterAll(async () => {
-    kinesis.destroy();
-    await emulators.stop();
-  });
+  const k = useKinesalite();
 
   it.each([false, true])('loses nothing through a split and a merge while producing (ordered: %s)', async (ordered) => {
     const streamName = uniqueName('reshard');
-    await createStream(kinesis, streamName, 2);
+    await createStream(k.kinesis, streamName, 2);
     const metrics = new MemoryMetrics();
-    const producer = new Producer({ streamName, client: kinesis, logger: createNoopLogger(), metrics, ordered, maxBufferedTimeMs: 50 });
+    const producer = new Producer({ streamName, client: k.kinesis, logger: createNoopLogger(), metrics, ordered, maxBufferedTimeMs: 50 });
     await producer.start();
     const puts = new Map<string, Promise<PutResult>>();
     let stop = false;
@@ -49,9 +41,9 @@ describe('Producer during resharding (kinesalite)', () => {
       }
     })();
     await new Promise((r) => setTimeout(r, 200));
-    await split(kinesis, streamName, 0);
+    await split(k.kinesis, streamName, 0);
     await new Promise((r) => setTimeout(r, 300));
-    await mergeFirstTwo(kinesis, streamName);
+    await mergeFirstTwo(k.kinesis, streamName);
     await new Promise((r) => setTimeout(r, 300));
     stop = true;
     await writer;
@@ -59,7 +51,7 @@ describe('Producer during resharding (kinesalite)', () => {
     for (const [key, p] of puts) results.set(key, await p);
     await producer.close();
 
-    const shards = await readAllShards(kinesis, streamName);
+    const shards = await readAllShards(k.kinesis, streamName);
     expect(shards.length).toBe(5);
     const read = userRecords(shards);
     // A KCL consumer reads a user record only from a shard owning its hash key: exactly one such copy each.
