@@ -3,9 +3,9 @@ import type { UserRecord } from '@shardline/kpl-aggregation';
 import type { AgeBucket } from './AgeTracker';
 import type { Attempt, PutResult } from './PutResult';
 
-/** Who else wants to hear when a record settles (the Writable adapter). */
+/** Who else wants to hear when a record settles (the Writable adapter). @internal */
 export interface RecordOwner {
-  settled(record: PendingRecord, error: ShardlineError | undefined): void;
+  settled(error: ShardlineError | undefined): void;
 }
 
 /** State of a record waiting for buffer room; only records that wait allocate it. @internal */

@@ -466,7 +466,7 @@ export class Producer {
     wait?.stop?.();
     record.resolve = record.reject = undefined;
     this.finished(record);
-    record.owner?.settled(record, error as ShardlineError);
+    record.owner?.settled(error as ShardlineError);
     wait?.refused(error);
   }
 
@@ -1126,7 +1126,7 @@ export class Producer {
     r.reject = undefined;
     this.outstandingCount--;
     if (r.ageBucket) this.ages.remove(r.ageBucket);
-    r.owner?.settled(r, error);
+    r.owner?.settled(error);
     this.finished(r);
     this.budget.release(1, r.sizeBytes);
   }

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { enumOption, integerOption, rejectUnknownOptions, type ShardlineError } from '@shardline/core';
-import type { PendingRecord, RecordOwner } from './PendingRecord';
+import type { RecordOwner } from './PendingRecord';
 
 /** One record written to {@link ProducerWritable}. @public */
 export interface ProducerRecord {
@@ -33,12 +33,14 @@ type Enqueue = (record: ProducerRecord, owner: RecordOwner) => Promise<void> | u
  * failures through its failure event.
  * @public
  */
-export class ProducerWritable extends Writable implements RecordOwner {
+export class ProducerWritable extends Writable {
   private pending = 0;
   private firstError: ShardlineError | undefined;
   private finalCallback: ((error?: Error | null) => void) | undefined;
   private readonly onRecordFailure: 'destroy' | 'report';
+  private readonly owner: RecordOwner = { settled: (error) => this.recordSettled(error) };
 
+  /** @internal Use `producer.writable()`. */
   constructor(
     private readonly enqueue: Enqueue,
     options: ProducerWritableOptions = {},
@@ -53,8 +55,7 @@ export class ProducerWritable extends Writable implements RecordOwner {
     return this.pending;
   }
 
-  /** @internal */
-  settled(_record: PendingRecord, error: ShardlineError | undefined): void {
+  private recordSettled(error: ShardlineError | undefined): void {
     this.pending--;
     if (error) {
       this.firstError ??= error;
@@ -97,7 +98,7 @@ export class ProducerWritable extends Writable implements RecordOwner {
   private offer(chunk: ProducerRecord): Promise<void> | undefined | Error {
     this.pending++;
     try {
-      return this.enqueue(chunk, this);
+      return this.enqueue(chunk, this.owner);
     } catch (error) {
       this.pending--;
       return error as Error;

@@ -112,7 +112,7 @@ export class ShardMapCache {
           this.nextAttemptAt = clock.monotonicNow() + backoff;
           const error = classifyAwsError(raw);
           this.options.logger.warn({ err: error, consecutiveFailures: this.failures, retryInMs: backoff }, 'shard map refresh failed');
-          listener.loadFailed(error, this.failures);
+          this.notify(() => listener.loadFailed(error, this.failures));
           continue;
         } finally {
           timeout.dispose();
@@ -121,10 +121,19 @@ export class ShardMapCache {
         this.failures = 0;
         this.nextAttemptAt = clock.monotonicNow() + this.minInterval;
         this.install(map);
-        listener.mapLoaded(map, this.mapVersion);
+        this.notify(() => listener.mapLoaded(map, this.mapVersion));
       }
     } finally {
       this.running = false;
+    }
+  }
+
+  /** A listener that throws must not end the refresh loop, nor become an unhandled rejection. */
+  private notify(call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'shard map listener failed');
     }
   }
 

@@ -9,4 +9,5 @@ export * from './ShardMapSource';
 export * from './TokenBucket';
 export * from './ShardRateLimiter';
 export * from './ProducerWritable';
+export type { FailureIteratorOptions } from './FailureChannel';
 export * from './producerMetrics';
