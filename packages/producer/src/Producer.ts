@@ -219,7 +219,8 @@ export class Producer {
     this.logger = (o.logger ?? createLogger({ name: 'shardline-producer' })).child({ component: 'producer', stream: o.stream.streamName ?? o.stream.streamArn });
     this.m = createProducerMetrics(o.metrics ?? createNoopMetrics());
     const needsClient = !(o.putter && o.shardMapSource);
-    this.client = o.client ?? (needsClient ? createKinesisClient({ ...o.clientOptions, maxAttempts: 1 }) : undefined);
+    // SDK retries off: the producer decides about retries, and counts every attempt once.
+    this.client = o.client ?? (needsClient ? createKinesisClient({ requestTimeoutMs: o.requestTimeoutMs, ...o.clientOptions, maxAttempts: 1 }) : undefined);
     this.ownsClient = o.client === undefined && this.client !== undefined;
     this.putter = o.putter ?? new KinesisPutter(this.client!);
     this.cache = new ShardMapCache({
