@@ -39,6 +39,8 @@ export class Aggregator<T extends UserRecord = UserRecord> {
   private explicitHashKeyTableBytes = 0;
   /** Size of the first record if it ends up alone: its data plus partition key. */
   private firstRawBytes = 0;
+  /** Flush count; tells add() whether a speculative key copy is still in place. */
+  private flushes = 0;
 
   constructor(options: AggregatorOptions | ResolvedAggregatorOptions = {}) {
     this.options = resolveAggregatorOptions(options);
@@ -75,9 +77,33 @@ export class Aggregator<T extends UserRecord = UserRecord> {
       validatePartitionKey(pk);
       if (ehk !== undefined) parseExplicitHashKey(ehk);
     }
-    const hash = partitionKeyHash === undefined ? fnv1a(pk) : partitionKeyHash | 0;
+    // One pass over a short key: check it is ASCII, hash it, and copy it into the key table
+    // speculatively (kept only if the key turns out to be new).
+    let hash: number;
+    let pkBytes: number;
+    let speculated = false;
+    const n = pk.length;
+    if (n < 128) {
+      if (this.keyTable.length - this.keyTableUsed < n + 2) this.keyTable = enlarged(this.keyTable, this.keyTableUsed, n + 2);
+      const kt = this.keyTable;
+      const at = this.keyTableUsed + 2;
+      let h = FNV_OFFSET;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = pk.charCodeAt(i);
+        if (c >= 0x80) break;
+        kt[at + i] = c;
+        h = Math.imul(h ^ c, FNV_PRIME);
+      }
+      speculated = i === n;
+      hash = partitionKeyHash === undefined ? (speculated ? h : fnv1a(pk)) : partitionKeyHash | 0;
+      pkBytes = speculated ? n : Buffer.byteLength(pk, 'utf8');
+    } else {
+      hash = partitionKeyHash === undefined ? fnv1a(pk) : partitionKeyHash | 0;
+      pkBytes = Buffer.byteLength(pk, 'utf8');
+    }
     let pkIndex = this.findKey(pk, hash);
-    const pkBytes = pkIndex < 0 ? utf8Length(pk) : this.partitionKeyBytes[pkIndex]!;
+    const speculatedAt = this.flushes;
     const data = record.data;
     const dataLength = data.length;
     if (dataLength + pkBytes > this.options.maxRecordBytes) throw new RecordTooLargeError(dataLength + pkBytes, this.options.maxRecordBytes);
@@ -93,9 +119,9 @@ export class Aggregator<T extends UserRecord = UserRecord> {
       entry = this.entrySize(pkIndex, pkBytes, ehkIndex, ehk, dataLength);
     }
     // Commit: table entries for new keys, then the record entry.
-    const n = this.records.length;
-    if (n === this.partitionKeyBytes.length) this.partitionKeyBytes = grown(this.partitionKeyBytes);
-    if (pkIndex < 0) pkIndex = this.insertKey(pk, hash, pkBytes);
+    const held = this.records.length;
+    if (held === this.partitionKeyBytes.length) this.partitionKeyBytes = grown(this.partitionKeyBytes);
+    if (pkIndex < 0) pkIndex = this.insertKey(pk, hash, pkBytes, speculated && speculatedAt === this.flushes);
     if (ehkIndex === -2) {
       ehkIndex = this.explicitHashKeys.size;
       this.explicitHashKeys.set(ehk!, ehkIndex);
@@ -103,7 +129,7 @@ export class Aggregator<T extends UserRecord = UserRecord> {
     }
     this.writeEntry(pkIndex, ehkIndex, data);
     this.records.push(record);
-    if (n === 0) this.firstRawBytes = dataLength + pkBytes;
+    if (held === 0) this.firstRawBytes = dataLength + pkBytes;
     return flushed;
   }
 
@@ -155,7 +181,7 @@ export class Aggregator<T extends UserRecord = UserRecord> {
     }
   }
 
-  private insertKey(pk: string, hash: number, bytes: number): number {
+  private insertKey(pk: string, hash: number, bytes: number, alreadyCopied: boolean): number {
     const index = this.partitionKeys.length;
     if ((index + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
     this.partitionKeys.push(pk);
@@ -166,16 +192,19 @@ export class Aggregator<T extends UserRecord = UserRecord> {
     while (slots[i] !== 0) i = (i + 1) & mask;
     slots[i] = index + 1;
     this.slotHashes[i] = hash;
-    // The table entry: tag, length, UTF-8 bytes.
+    // The table entry: tag, length, UTF-8 bytes (an ASCII key under 128 bytes was copied by add()).
+    if (alreadyCopied) {
+      this.keyTable[this.keyTableUsed] = 0x0a;
+      this.keyTable[this.keyTableUsed + 1] = bytes;
+      this.keyTableUsed += 2 + bytes;
+      return index;
+    }
     if (this.keyTable.length - this.keyTableUsed < bytes + 6) this.keyTable = enlarged(this.keyTable, this.keyTableUsed, bytes + 6);
     const buf = this.keyTable;
     let o = this.keyTableUsed;
     buf[o++] = 0x0a;
     o = writeVarint(buf, o, bytes);
-    // A key whose UTF-8 length equals its length is ASCII: copy its char codes (a native write
-    // costs more than the copy for keys this short).
-    if (bytes === pk.length && bytes <= 64) for (let c = 0; c < bytes; c++) buf[o++] = pk.charCodeAt(c);
-    else o += buf.write(pk, o, bytes, 'utf8');
+    o += buf.write(pk, o, bytes, 'utf8');
     this.keyTableUsed = o;
     return index;
   }
@@ -212,6 +241,7 @@ export class Aggregator<T extends UserRecord = UserRecord> {
       const ehk = explicitHashKey ?? first.explicitHashKey ?? partitionKeyToHashKey(first.partitionKey).toString();
       result = { partitionKey: AGGREGATE_PARTITION_KEY, explicitHashKey: ehk, data: this.encode(), aggregated: true, userRecords: records, sizeBytes: this.sizeBytes };
     }
+    this.flushes++;
     this.records = [];
     this.partitionKeys = [];
     this.slots.fill(0);
@@ -257,20 +287,16 @@ function enlarged(buf: Buffer, used: number, need: number): Buffer {
   return next;
 }
 
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
 /** FNV-1a over UTF-16 code units: a cheap 32-bit hash for the key table. */
 function fnv1a(s: string): number {
-  let h = 0x811c9dc5 | 0;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  let h = FNV_OFFSET;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
   return h;
 }
 
-/** UTF-8 byte length; a JS scan for short ASCII keys is cheaper than a native call. */
-function utf8Length(s: string): number {
-  const n = s.length;
-  if (n > 64) return Buffer.byteLength(s, 'utf8');
-  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
-  return n;
-}
 
 // Local copies of the varint helpers: this is the hot loop, and a same-module call inlines best.
 function varintSize(value: number): number {
