@@ -59,6 +59,9 @@ function skipField(buf: Uint8Array, pos: { o: number }, end: number, wireType: n
   if (pos.o > end) throw new ProtobufError('truncated field');
 }
 
+// Buffer's own latin1 decoder, without toString's argument handling (an old, stable Node method).
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (start: number, end: number) => string }).latin1Slice;
+
 function readString(buf: Buffer, pos: { o: number }, end: number): string {
   const len = readVarint(buf, pos, end);
   const start = pos.o;
@@ -68,7 +71,7 @@ function readString(buf: Buffer, pos: { o: number }, end: number): string {
   // Keys are almost always ASCII, which latin1 decodes several times faster than UTF-8. Invalid
   // UTF-8 becomes U+FFFD, as protobuf-java's lazy string decoding in the KCL does.
   for (let i = start; i < stop; i++) if (buf[i]! >= 0x80) return buf.toString('utf8', start, stop);
-  return buf.toString('latin1', start, stop);
+  return latin1Slice ? latin1Slice.call(buf, start, stop) : buf.toString('latin1', start, stop);
 }
 
 /**
@@ -106,21 +109,39 @@ function parse(buf: Buffer, start: number, end: number): DecodedAggregate {
   let dStart = new Uint32Array(pkIdx.length);
   let dEnd = new Uint32Array(pkIdx.length);
   let count = 0;
+  // The offset lives in a local; multi-byte varints (rare: lengths ≥ 128) take the slow path
+  // through `pos`. Every tag and most lengths and indexes are one byte.
   const pos = { o: start };
-  while (pos.o < end) {
-    const key = readVarint(buf, pos, end);
+  let o = start;
+  while (o < end) {
+    let key = buf[o]!;
+    if (key < 0x80) o++;
+    else {
+      pos.o = o;
+      key = readVarint(buf, pos, end);
+      o = pos.o;
+    }
     const field = key >>> 3;
     const wire = key & 7;
-    if (field === 1 && wire === 2) partitionKeys.push(readString(buf, pos, end));
-    else if (field === 2 && wire === 2) explicitHashKeys.push(readString(buf, pos, end));
-    else if (field === 3 && wire === 2) {
-      const len = readVarint(buf, pos, end);
-      const recEnd = pos.o + len;
+    if (wire === 2 && (field === 1 || field === 2)) {
+      pos.o = o;
+      (field === 1 ? partitionKeys : explicitHashKeys).push(readString(buf, pos, end));
+      o = pos.o;
+    } else if (field === 3 && wire === 2) {
+      let len = buf[o]!;
+      if (len < 0x80 && o < end) o++;
+      else {
+        pos.o = o;
+        len = readVarint(buf, pos, end);
+        o = pos.o;
+      }
+      const recEnd = o + len;
       if (recEnd > end) throw new ProtobufError('truncated record');
       let p = -1;
       let e = -1;
       let ds = -1;
       let de = -1;
+      pos.o = o;
       while (pos.o < recEnd) {
         const k = readVarint(buf, pos, recEnd);
         const f = k >>> 3;
@@ -135,6 +156,7 @@ function parse(buf: Buffer, start: number, end: number): DecodedAggregate {
           pos.o = de;
         } else skipField(buf, pos, recEnd, w);
       }
+      o = pos.o;
       if (p < 0 || ds < 0) throw new ProtobufError('record lacks a required field');
       if (p > 0x7fffffff || e > 0x7fffffff) throw new ProtobufError('key index out of range');
       if (count === pkIdx.length) {
@@ -154,7 +176,11 @@ function parse(buf: Buffer, start: number, end: number): DecodedAggregate {
       dStart[count] = ds;
       dEnd[count] = de;
       count++;
-    } else skipField(buf, pos, end, wire);
+    } else {
+      pos.o = o;
+      skipField(buf, pos, end, wire);
+      o = pos.o;
+    }
   }
   for (let i = 0; i < count; i++) {
     if (pkIdx[i]! >= partitionKeys.length) throw new ProtobufError('partition key index out of range');

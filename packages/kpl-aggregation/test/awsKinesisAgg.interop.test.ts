@@ -38,8 +38,11 @@ function theirAggregate(records: readonly UserRecord[]) {
 
 // Keys aws-kinesis-agg itself mangles (bug 1 of the reference: plain-object key tables put
 // integer-like keys first) are fine in one direction only; see the dedicated test below.
+// The same plain objects also break on keys that name Object.prototype members ("__proto__" sets
+// the table's prototype instead of an entry).
 const integerLike = /^(0|[1-9]\d*)$/;
-const safeArb = userRecordArb.filter((r) => !integerLike.test(r.partitionKey) && (r.explicitHashKey === undefined || !integerLike.test(r.explicitHashKey)));
+const safeKey = (k: string) => !integerLike.test(k) && !(k in {});
+const safeArb = userRecordArb.filter((r) => safeKey(r.partitionKey) && (r.explicitHashKey === undefined || safeKey(r.explicitHashKey)));
 
 describe('interoperability with aws-kinesis-agg 4.2.8', () => {
   it('it deaggregates what we aggregate, to the same keys and data (property)', () => {
