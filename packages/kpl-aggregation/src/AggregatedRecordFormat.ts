@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import * as protobuf from 'protobufjs';
 
 /** The 4 bytes that start every KPL aggregated record. @public */
@@ -79,3 +80,12 @@ export function recordEntrySize(partitionKeyIndex: number, explicitHashKeyIndex:
 export function tableEntrySize(utf8Length: number): number {
   return 1 + varintSize(utf8Length) + utf8Length;
 }
+
+/**
+ * MD5 digest of `data` as a Buffer: node:crypto's one-shot `hash` where it exists (Node ≥ 20.12),
+ * which skips creating a Hash object per aggregate.
+ */
+export const md5Digest: (data: Uint8Array) => Buffer =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (data) => (crypto as unknown as { hash(alg: string, d: Uint8Array, enc: 'buffer'): Buffer }).hash('md5', data, 'buffer')
+    : (data) => crypto.createHash('md5').update(data).digest();

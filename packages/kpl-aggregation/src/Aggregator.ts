@@ -1,6 +1,5 @@
-import * as crypto from 'node:crypto';
 import { parseExplicitHashKey, partitionKeyToHashKey, RecordTooLargeError, validatePartitionKey } from '@shardline/core';
-import { KPL_DIGEST_BYTES, KPL_FIXED_OVERHEAD_BYTES, KPL_MAGIC, varintSize as varintSizeLarge } from './AggregatedRecordFormat';
+import { KPL_DIGEST_BYTES, KPL_FIXED_OVERHEAD_BYTES, KPL_MAGIC, md5Digest, varintSize as varintSizeLarge } from './AggregatedRecordFormat';
 import { type AggregatorOptions, type ResolvedAggregatorOptions, resolveAggregatorOptions } from './resolveAggregatorOptions';
 import type { KinesisRecord, UserRecord } from './UserRecord';
 
@@ -269,7 +268,7 @@ export class Aggregator<T extends UserRecord = UserRecord> {
       o += buf.write(ehk, o, ehk.length, 'latin1');
     }
     this.entries.copy(buf, o, 0, this.entriesUsed);
-    crypto.createHash('md5').update(buf.subarray(4, protoEnd)).digest().copy(buf, protoEnd);
+    md5Digest(buf.subarray(4, protoEnd)).copy(buf, protoEnd);
     return buf;
   }
 }

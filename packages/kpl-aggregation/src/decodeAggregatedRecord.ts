@@ -1,5 +1,4 @@
-import * as crypto from 'node:crypto';
-import { KPL_DIGEST_BYTES, KPL_MAGIC } from './AggregatedRecordFormat';
+import { KPL_DIGEST_BYTES, KPL_MAGIC, md5Digest } from './AggregatedRecordFormat';
 
 /** Why a record that starts like an aggregate could not be decoded. @public */
 export type DeaggregationFailure = 'TOO_SHORT' | 'MD5_MISMATCH' | 'PROTOBUF' | 'EMPTY';
@@ -86,7 +85,7 @@ export function decodeAggregatedRecord(input: Uint8Array, verifyChecksum = true)
   if (data.length < KPL_MAGIC.length + KPL_DIGEST_BYTES) return 'TOO_SHORT';
   const end = data.length - KPL_DIGEST_BYTES;
   if (verifyChecksum) {
-    const digest = crypto.createHash('md5').update(data.subarray(KPL_MAGIC.length, end)).digest();
+    const digest = md5Digest(data.subarray(KPL_MAGIC.length, end));
     for (let i = 0; i < KPL_DIGEST_BYTES; i++) if (digest[i] !== data[end + i]) return 'MD5_MISMATCH';
   }
   try {
