@@ -74,6 +74,9 @@ export class Poller implements AsyncIterable<ShardBatch> {
   private readonly tasks = new Map<string, ShardTask>();
   private readonly controller = new AbortController();
   private readonly inHandler = new AsyncLocalStorage<string>();
+  /** Shards whose handler is awaiting stop(), and stop() calls to wake when that set grows. */
+  private readonly handlersInStop = new Set<string>();
+  private readonly handlerStopWaiters: (() => void)[] = [];
   private client: KinesisClient | undefined;
   private graph = new ShardGraph();
   private stored: ReadonlyMap<string, ExtendedSequenceNumber> = new Map();
@@ -175,8 +178,23 @@ export class Poller implements AsyncIterable<ShardBatch> {
       await shutdown.catch(() => undefined);
       return;
     }
-    await Promise.all([...this.tasks].filter(([id]) => id !== own).map(([, t]) => t.done));
+    // Handlers of other shards may be in stop() too: waiting for them would wait for each other.
+    this.handlersInStop.add(own);
+    this.wakeHandlersInStop();
+    try {
+      for (;;) {
+        const others = [...this.tasks].filter(([id]) => !this.handlersInStop.has(id)).map(([, t]) => t.done);
+        if (others.length === 0) break;
+        await Promise.race([Promise.all(others), new Promise<void>((resolve) => this.handlerStopWaiters.push(resolve))]);
+      }
+    } finally {
+      this.handlersInStop.delete(own);
+    }
     await this.tracker.flush().catch(() => undefined);
+  }
+
+  private wakeHandlersInStop(): void {
+    for (const wake of this.handlerStopWaiters.splice(0)) wake();
   }
 
   private completion(): Promise<void> {

@@ -37,6 +37,29 @@ describe('Poller lifecycle', () => {
     expect((await store.load(streamName)).get(shardId)?.sequenceNumber).toBe(puts[199]!.sequenceNumber);
   });
 
+  it('handlers of two shards both awaiting stop() at the same time do not wait for each other', async () => {
+    const streamName = uniqueName('life');
+    await createStream(kinesis, streamName, 2);
+    await putRecords(kinesis, streamName, 200);
+    const store = new MemoryPositionStore();
+    const poller = new Poller(options(streamName, { store }));
+    const inHandler = new Set<string>();
+    let releaseBoth!: () => void;
+    const bothIn = new Promise<void>((resolve) => (releaseBoth = resolve));
+    const finished = poller.run(async (batch) => {
+      inHandler.add(batch.shardId);
+      if (inHandler.size === 2) releaseBoth();
+      await bothIn;
+      await poller.stop();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([finished.then(() => 'stopped'), new Promise((resolve) => (timer = setTimeout(resolve, 20_000, 'deadlocked')))]);
+    clearTimeout(timer);
+    expect(outcome).toBe('stopped');
+    const saved = await store.load(streamName);
+    expect([...saved.keys()].sort()).toEqual(['shardId-000000000000', 'shardId-000000000001']);
+  });
+
   it('leaving the iterator loop with break stops the poller without counting the batch in hand as handled', async () => {
     const { streamName, puts, shardId } = await stream(300);
     const store = new MemoryPositionStore();
