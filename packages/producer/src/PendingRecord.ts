@@ -5,7 +5,8 @@ import type { Attempt, PutResult } from './PutResult';
 
 /** Who else wants to hear when a record settles (the Writable adapter). @internal */
 export interface RecordOwner {
-  settled(error: ShardlineError | undefined): void;
+  /** Returns true when it passed `error` on to the user (so the failure was observed). */
+  settled(error: ShardlineError | undefined): boolean;
 }
 
 /** State of a record waiting for buffer room; only records that wait allocate it. @internal */

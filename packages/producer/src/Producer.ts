@@ -328,7 +328,18 @@ export class Producer {
    * never silently. Idempotent.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    return (this.closePromise ??= this.doClose(options));
+    if (this.closePromise) return this.closePromise;
+    let timeoutMs: number;
+    let signal: AbortSignal | undefined;
+    try {
+      // Validated before anything is cached: a call with bad options must not stop a later close().
+      if (options === null || typeof options !== 'object') throw new InvalidArgumentError('producer.close options must be an object');
+      timeoutMs = integerOption('producer.close.timeoutMs', options.timeoutMs, -1, { min: 0 });
+      signal = signalOption('producer.close.signal', options.signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return (this.closePromise = this.doClose(timeoutMs, signal));
   }
 
   /** Listens for records that will not be written (every record, including those whose `put` promise rejects). */
@@ -895,7 +906,8 @@ export class Producer {
     const errorCode = code ?? (this.hardClosed ? 'Shutdown' : awsErrorName(raw));
     if (errorCode === PTEE) for (const q of batch.queues) this.throttled(q, batch.start);
     this.logger.debug({ err: error, records: batch.entries.length }, 'PutRecords failed');
-    const final = (): ShardlineError => (error === raw || !error.retryable ? classifyAwsError(raw) : error);
+    // One error object per failed record: putFailureOf() finds a record's details by its error.
+    const final = (): ShardlineError => classifyAwsError(raw);
     for (const o of batch.entries) for (const r of o.record.userRecords) this.attemptFailed(r, o.queue, error, errorCode, error.message, batch, end, retries, final);
   }
 
@@ -1000,7 +1012,9 @@ export class Producer {
     for (const r of kr.userRecords) expiresAt = Math.min(expiresAt, r.expiresAt);
     const u: Undecided = { o, shardId, sequenceNumber, start: batch.start, end, expiresAt };
     if (this.cache.rangeOf(shardId) === undefined) {
-      // A shard we have never seen (a new child): decide once the refreshed map tells its range.
+      // A shard no load has listed (a new child): decide once a refreshed map tells its range. Ask
+      // for that map even if one newer than the batch's is here: it predates the shard too.
+      this.cache.refresh();
       this.undecided.push(u);
       if (expiresAt < this.timerAt) this.wakeAt(expiresAt);
       if (this.options.ordered) o.queue.blockedForMap = true;
@@ -1103,8 +1117,8 @@ export class Producer {
     const observed = this.failureChannel.publish(failure);
     const reject = r.reject;
     if (reject) reject(error);
-    else if (!observed && !r.owner) this.unobserved(failure);
-    this.settle(r, error);
+    // A Writable in 'report' mode, or one already destroyed by an earlier failure, passes nothing on.
+    if (!this.settle(r, error) && !reject && !observed) this.unobserved(failure);
   }
 
   /** A `send()` record failed and nobody listens: never silent, but never a log line per record either. */
@@ -1122,15 +1136,17 @@ export class Producer {
     }
   }
 
-  private settle(r: PendingRecord, error: ShardlineError | undefined): void {
+  /** Returns whether the record's owner passed `error` on to the user. */
+  private settle(r: PendingRecord, error: ShardlineError | undefined): boolean {
     r.settled = true;
     r.resolve = undefined;
     r.reject = undefined;
     this.outstandingCount--;
     if (r.ageBucket) this.ages.remove(r.ageBucket);
-    r.owner?.settled(error);
+    const reported = r.owner?.settled(error) ?? false;
     this.finished(r);
     this.budget.release(1, r.sizeBytes);
+    return reported;
   }
 
   /** Bookkeeping for flush(): a record called before a flush has settled or was refused. */
@@ -1176,10 +1192,7 @@ export class Producer {
 
   // ---------------------------------------------------------------- close
 
-  private async doClose(options: CloseOptions): Promise<void> {
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('producer.close options must be an object');
-    const timeoutMs = integerOption('producer.close.timeoutMs', options.timeoutMs, -1, { min: 0 });
-    const signal = signalOption('producer.close.signal', options.signal);
+  private async doClose(timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
     this.closing = true;
     this.logger.info({ outstanding: this.outstandingCount, waiting: this.budget.waiting }, 'closing producer');
     const drained = this.flush();

@@ -55,17 +55,23 @@ export class ProducerWritable extends Writable {
     return this.pending;
   }
 
-  private recordSettled(error: ShardlineError | undefined): void {
+  /** True when `error` reached the user: it destroyed the stream. */
+  private recordSettled(error: ShardlineError | undefined): boolean {
     this.pending--;
+    let reported = false;
     if (error) {
       this.firstError ??= error;
-      if (this.onRecordFailure === 'destroy' && !this.destroyed) this.destroy(error);
+      if (this.onRecordFailure === 'destroy' && !this.destroyed) {
+        this.destroy(error);
+        reported = true;
+      }
     }
     if (this.pending === 0 && this.finalCallback) {
       const cb = this.finalCallback;
       this.finalCallback = undefined;
       cb(this.onRecordFailure === 'destroy' ? this.firstError : undefined);
     }
+    return reported;
   }
 
   override _write(chunk: ProducerRecord, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
