@@ -292,12 +292,7 @@ export class Producer {
     } catch (error) {
       return Promise.reject(error);
     }
-    this.unsettled++;
-    if (this.budget.tryTake(record.sizeBytes)) {
-      this.accept(record);
-      return RESOLVED;
-    }
-    this.unsettled--;
+    if (this.tryAccept(record)) return RESOLVED;
     return new Promise<void>((resolve, reject) => this.admit(record, options?.signal, resolve, reject));
   }
 
@@ -435,12 +430,11 @@ export class Producer {
 
   /** Reserves room (or waits for it, or refuses) and then accepts the record. */
   private admit(record: PendingRecord, signal: AbortSignal | undefined, accepted: (() => void) | undefined, refused: (error: unknown) => void): void {
-    this.unsettled++;
-    if (this.budget.tryTake(record.sizeBytes)) {
-      this.accept(record);
+    if (this.tryAccept(record)) {
       accepted?.();
       return;
     }
+    this.unsettled++;
     const wait: WaitState = (record.wait = { accepted, refused, stop: undefined });
     if (this.options.onBackpressure === 'reject') {
       this.refuse(record, new BufferFullError(`producer buffer is full (${this.budget.records} records, ${this.budget.bytes} bytes; limits ${this.options.maxBufferedRecords} / ${this.options.maxBufferedBytes})`));
@@ -460,6 +454,14 @@ export class Producer {
       wait.stop = () => signal.removeEventListener('abort', onAbort);
     }
     this.budget.enqueue(record);
+  }
+
+  /** Accepts the record if there is room and nobody waits ahead (the fast path, no promise needed). */
+  private tryAccept(record: PendingRecord): boolean {
+    if (!this.budget.tryTake(record.sizeBytes)) return false;
+    this.unsettled++;
+    this.accept(record);
+    return true;
   }
 
   /** The budget found room for a waiting record. */
@@ -487,12 +489,7 @@ export class Producer {
     if (input === null || typeof input !== 'object') throw new InvalidArgumentError(`producer.writable() takes objects { data, partitionKey, explicitHashKey? } (got ${input === null ? 'null' : typeof input})`);
     const record = this.createRecord(input.data, input.partitionKey, input.explicitHashKey);
     record.owner = owner;
-    this.unsettled++;
-    if (this.budget.tryTake(record.sizeBytes)) {
-      this.accept(record);
-      return undefined;
-    }
-    this.unsettled--;
+    if (this.tryAccept(record)) return undefined;
     return new Promise<void>((resolve, reject) => this.admit(record, undefined, resolve, reject));
   }
 
@@ -531,11 +528,15 @@ export class Producer {
       this.dirty.add(queue);
       this.schedulePump(false);
     }
-    if (!queue.active) {
-      queue.active = true;
-      this.activeQueues.add(queue);
-    }
+    this.activate(queue);
     if (queue.aggregateDeadline < this.timerAt) this.wakeAt(queue.aggregateDeadline);
+  }
+
+  /** Lists a queue that holds records for the pump's full scans. */
+  private activate(queue: ShardQueue): void {
+    if (queue.active) return;
+    queue.active = true;
+    this.activeQueues.add(queue);
   }
 
   private createQueue(shard: ShardInfo, index: number): ShardQueue {
@@ -959,10 +960,7 @@ export class Producer {
         if (target) {
           target.requeueFront(records, now);
           target.holdUntil = now + backoffDelayMs(attempts - 1, backoff);
-          if (!target.active) {
-            target.active = true;
-            this.activeQueues.add(target);
-          }
+          this.activate(target);
         } else for (const r of records) this.route(r, now, now);
       }
       return;
@@ -1060,10 +1058,7 @@ export class Producer {
       else {
         q.requeueFront(wrong, now);
         if (this.cache.version <= mapVersion || this.pendingMap) q.blockedForMap = true;
-        if (!q.active) {
-          q.active = true;
-          this.activeQueues.add(q);
-        }
+        this.activate(q);
       }
       this.staleMap(mapVersion);
       return;

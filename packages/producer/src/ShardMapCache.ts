@@ -70,11 +70,6 @@ export class ShardMapCache {
     return this.attempts;
   }
 
-  /** True while a load runs or waits for its backoff. */
-  get refreshing(): boolean {
-    return this.running;
-  }
-
   /** The range of a shard listed by any load in the last `closedShardTtlMs`. */
   rangeOf(shardId: string): HashKeyRange | undefined {
     return this.ranges.get(shardId)?.range ?? this.map?.shard(shardId)?.range;

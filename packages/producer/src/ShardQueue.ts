@@ -58,17 +58,6 @@ export class ShardQueue {
     return this.aggregator.count === 0 && this.readyHead >= this.ready.length;
   }
 
-  get hasReady(): boolean {
-    return this.readyHead < this.ready.length;
-  }
-
-  /** User records held (aggregating and ready). */
-  get heldRecords(): number {
-    let n = this.aggregator.count;
-    for (let i = this.readyHead; i < this.ready.length; i++) n += this.ready[i]!.record.userRecords.length;
-    return n;
-  }
-
   /**
    * Adds a record to the open aggregate, to be sent by `deadline`. Returns true when a Kinesis
    * record became ready (the aggregate filled up).
