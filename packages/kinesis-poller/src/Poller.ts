@@ -16,7 +16,7 @@ import { createPollerInstruments, type PollerInstruments } from './PollerMetrics
 import { PositionTracker } from './PositionTracker';
 import { type PollerOptions, type ResolvedPollerOptions, resolvePollerOptions } from './resolvePollerOptions';
 import type { ChildShard, ShardBatch } from './ShardBatch';
-import { type ShardLineage, ShardGraph, type ShardNode, type ShardState } from './ShardGraph';
+import { parentsFirst, type ShardLineage, ShardGraph, type ShardNode, type ShardState } from './ShardGraph';
 import { ShardReader } from './ShardReader';
 
 /**
@@ -355,11 +355,16 @@ export class Poller implements AsyncIterable<ShardBatch> {
   }
 
   private async discoverChildren(shardId: string, reported: readonly ChildShard[] | undefined): Promise<void> {
+    if (this.o.shardIds && !this.o.followChildShards) return;
     if (reported) {
+      // A merge child's other parent can be a shard not discovered yet (the child of a shard still
+      // being read): list the shards first, so that the child waits for that parent too.
+      if (reported.some((c) => c.parentShardIds.some((p) => !this.graph.shards.has(p)))) {
+        await this.sync().catch((error: unknown) => void this.log.warn({ err: error, shardId }, 'ListShards for the parents of a child shard failed'));
+      }
       for (const child of reported) this.addShard(childLineage(child));
       return;
     }
-    if (this.o.shardIds && !this.o.followChildShards) return;
     // kinesalite (and a ListShards that lags behind the shard's end) report no ChildShards.
     const backoff = new Backoff({ baseDelayMs: 500, maxDelayMs: 8_000, jitter: 'equal' });
     for (let attempt = 1; attempt <= CHILD_DISCOVERY_ATTEMPTS; attempt++) {
@@ -384,7 +389,7 @@ export class Poller implements AsyncIterable<ShardBatch> {
     this.syncing ??= (async () => {
       try {
         const shards = await this.listShards();
-        for (const s of shards) this.addShard(lineageOf(s));
+        for (const s of parentsFirst(shards.map(lineageOf))) this.addShard(s);
         this.schedule();
         return shards;
       } finally {

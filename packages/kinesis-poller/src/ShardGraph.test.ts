@@ -1,5 +1,5 @@
 import { ExtendedSequenceNumber } from '@shardline/core';
-import { type ShardLineage, ShardGraph } from './ShardGraph';
+import { parentsFirst, type ShardLineage, ShardGraph } from './ShardGraph';
 import type { StartingPosition } from './StartingPosition';
 
 const shard = (id: number, parents: number[] = [], open = true): ShardLineage => ({
@@ -112,5 +112,22 @@ describe('ShardGraph.add', () => {
     g.add(shard(1, [0]));
     g.setState('s0', 'failed');
     expect(ready(g)).toEqual([]);
+  });
+});
+
+describe('parentsFirst', () => {
+  it('puts every shard after its listed parents whatever the input order, and cuts cycles', () => {
+    const reversed = [...HIERARCHY].reverse();
+    const order = parentsFirst(reversed).map((s) => s.shardId);
+    expect(order).toHaveLength(HIERARCHY.length);
+    for (const s of HIERARCHY) for (const p of s.parentShardIds) expect(order.indexOf(p)).toBeLessThan(order.indexOf(s.shardId));
+    expect(parentsFirst([shard(1, [2]), shard(2, [1])]).map((s) => s.shardId)).toEqual(['s2', 's1']);
+  });
+
+  it('added in that order, a grandchild listed before its parent still waits for it', () => {
+    const g = new ShardGraph();
+    g.add(shard(0));
+    for (const s of parentsFirst([shard(2, [1]), shard(1, [0])])) g.add(s);
+    expect(g.shards.get('s2')!.parents).toEqual(['s1']);
   });
 });

@@ -81,15 +81,11 @@ export class ShardGraph {
     const graph = new ShardGraph({ shardIds: input.shardIds, followChildShards: input.followChildShards });
     const byId = new Map(input.shards.map((s) => [s.shardId, s]));
     const tracked = graph.trackedSet(input.shards, byId);
-    const visit = (shard: ShardLineage, path: Set<string>): void => {
-      if (graph.nodes.has(shard.shardId) || path.has(shard.shardId)) return;
-      path.add(shard.shardId);
-      for (const p of shard.parentShardIds) if (tracked.has(p)) visit(byId.get(p)!, path);
+    for (const shard of parentsFirst(input.shards.filter((s) => tracked.has(s.shardId)))) {
       // A parent still unplanned here is on a lineage cycle (bad input): it is not waited for.
       const parents = shard.parentShardIds.filter((p) => graph.nodes.has(p));
       graph.nodes.set(shard.shardId, graph.planNode(shard, parents, input.stored, input.initialPosition));
-    };
-    for (const shard of input.shards) if (tracked.has(shard.shardId)) visit(shard, new Set());
+    }
     return graph;
   }
 
@@ -165,4 +161,26 @@ export class ShardGraph {
     const state = this.nodes.get(shardId)?.state;
     return state === undefined || state === 'finished' || state === 'skipped';
   }
+}
+
+/**
+ * `shards` ordered so that each comes after those of its parents that are in the list, whatever
+ * order ListShards returned them in; a lineage cycle (bad input) is cut where it is met.
+ * @internal
+ */
+export function parentsFirst(shards: readonly ShardLineage[]): ShardLineage[] {
+  const byId = new Map(shards.map((s) => [s.shardId, s]));
+  const seen = new Set<string>();
+  const out: ShardLineage[] = [];
+  const visit = (shard: ShardLineage): void => {
+    if (seen.has(shard.shardId)) return;
+    seen.add(shard.shardId);
+    for (const p of shard.parentShardIds) {
+      const parent = byId.get(p);
+      if (parent) visit(parent);
+    }
+    out.push(shard);
+  };
+  for (const shard of shards) visit(shard);
+  return out;
 }

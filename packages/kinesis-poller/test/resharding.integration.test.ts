@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { createKinesisClient } from '@shardline/core';
-import { createStream, injectFaults, listAllShards, startKinesisLocal, uniqueName } from '@shardline/testkit';
+import { type KinesisClient, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { createKinesisClient, MAX_HASH_KEY } from '@shardline/core';
+import { createStream, injectFaults, listAllShards, startKinesisLocal, uniqueName, waitForStreamActive } from '@shardline/testkit';
 import { FilePositionStore, Poller } from '../src';
 import { Collector, mergeShards, putRecords, splitShard, splitStream, useEmulators, waitFor } from './helpers';
 
@@ -126,6 +126,56 @@ describe('resharding on kinesis-local (ChildShards reported by GetRecords)', () 
       expect(faults.calls.get('ListShardsCommand')).toBe(1);
       expect(await expectParentsBeforeChildren(kinesis, streamName, got)).toBe(2);
     } finally {
+      kinesis.destroy();
+      await local.stop();
+    }
+  });
+
+  it('a merge child reported by ChildShards waits for a parent the poller has not discovered yet', async () => {
+    const local = await startKinesisLocal();
+    const kinesis = createKinesisClient({ endpoint: local.endpoint, env: {}, maxAttempts: 1 });
+    const put = async (hashKey: bigint, ids: string[]): Promise<void> => {
+      await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: ids.map((id) => ({ PartitionKey: id, ExplicitHashKey: hashKey.toString(), Data: Buffer.from(id) })) }));
+    };
+    const ids = (prefix: string): string[] => Array.from({ length: 10 }, (_, i) => `${prefix}-${i}`);
+    const streamName = uniqueName('merge-late');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let poller: Poller | undefined;
+    try {
+      // s0 = [0, half), s1 = [half, max]. s0 splits into b0, b1; b1 merges with s1 into c.
+      await createStream(kinesis, streamName, 2);
+      const half = (MAX_HASH_KEY + 1n) / 2n;
+      const [s0, s1] = ['shardId-000000000000', 'shardId-000000000001'];
+      await put(1n, ids('s0'));
+      await put(half + 1n, ids('s1'));
+      const got = new Collector();
+      poller = new Poller({ client: kinesis, streamName, idleTimeBetweenReadsMs: 200, shardSyncIntervalMs: 0 });
+      const running = poller.run(async (batch) => {
+        // s0 is slow: its first batch is held until the test lets go.
+        if (batch.shardId === s0) await gate;
+        got.add(batch);
+      });
+      await waitFor(() => got.byShard.get(s1)?.length === 10, 60_000, 's1 records');
+      await kinesis.send(new SplitShardCommand({ StreamName: streamName, ShardToSplit: s0, NewStartingHashKey: (half / 2n).toString() }));
+      await waitForStreamActive(kinesis, streamName);
+      const b1 = (await listAllShards(kinesis, streamName)).find((s) => s.ParentShardId === s0 && BigInt(s.HashKeyRange!.StartingHashKey!) === half / 2n)!.ShardId!;
+      await put(half / 2n + 1n, ids('b1'));
+      await mergeShards(kinesis, streamName, b1, s1);
+      await put(half / 2n + 1n, ids('c'));
+      await put(half + 1n, ids('c2'));
+      // s1 ends and reports c; c must keep waiting for b1, which waits for s0.
+      await waitFor(() => poller!.shardStates.get(s1) === 'finished' && poller!.shardStates.size >= 3, 60_000, 's1 finished');
+      await new Promise((r) => setTimeout(r, 1_500));
+      release();
+      await waitFor(() => got.count >= 50, 60_000, 'every record');
+      await poller.stop();
+      await running;
+      expect(new Set(got.ids()).size).toBe(50);
+      expect(await expectParentsBeforeChildren(kinesis, streamName, got)).toBeGreaterThanOrEqual(3);
+    } finally {
+      release();
+      await poller?.stop();
       kinesis.destroy();
       await local.stop();
     }
