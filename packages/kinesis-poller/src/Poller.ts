@@ -183,7 +183,7 @@ export class Poller implements AsyncIterable<ShardBatch> {
     this.wakeHandlersInStop();
     try {
       for (;;) {
-        const others = [...this.tasks].filter(([id]) => !this.handlersInStop.has(id)).map(([, t]) => t.done);
+        const others = [...this.tasks].filter(([id]) => id !== own && !this.handlersInStop.has(id)).map(([, t]) => t.done);
         if (others.length === 0) break;
         await Promise.race([Promise.all(others), new Promise<void>((resolve) => this.handlerStopWaiters.push(resolve))]);
       }
