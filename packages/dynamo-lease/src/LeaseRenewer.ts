@@ -151,10 +151,20 @@ export class LeaseRenewer {
     for (const entry of this.list()) {
       if (entry.renewing || entry.state !== 'held') continue;
       entry.renewing = true;
-      const task = this.limited(() => this.exclusive(entry, () => this.renewOne(entry))).finally(() => {
-        entry.renewing = false;
-        this.inFlight.delete(task);
-      });
+      // renewOne handles write errors itself; only an injected logger or metrics sink that throws
+      // can get here, and a background task must not become an unhandled rejection.
+      const task = this.limited(() => this.exclusive(entry, () => this.renewOne(entry)))
+        .catch((error: unknown) => {
+          try {
+            this.options.logger.error({ err: error, leaseKey: entry.lease.leaseKey }, 'lease renewal task failed');
+          } catch {
+            // the logger itself is what failed; the lease expires locally if renewals keep failing
+          }
+        })
+        .finally(() => {
+          entry.renewing = false;
+          this.inFlight.delete(task);
+        });
       this.inFlight.add(task);
     }
   }
