@@ -47,10 +47,10 @@ message Record {
 
 /** Bytes a protobuf varint of `value` takes (value ≤ 2^53). */
 export function varintSize(value: number): number {
-  if (value < 0x80) return 1;
-  if (value < 0x4000) return 2;
-  if (value < 0x200000) return 3;
-  if (value < 0x10000000) return 4;
+  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : largeVarintSize(value);
+}
+
+function largeVarintSize(value: number): number {
   let n = 4;
   value = Math.floor(value / 0x10000000);
   while (value > 0) {

@@ -1,5 +1,5 @@
 import { parseExplicitHashKey, partitionKeyToHashKey, RecordTooLargeError, validatePartitionKey } from '@shardline/core';
-import { KPL_DIGEST_BYTES, KPL_FIXED_OVERHEAD_BYTES, KPL_MAGIC, md5Digest, varintSize as varintSizeLarge } from './AggregatedRecordFormat';
+import { KPL_DIGEST_BYTES, KPL_FIXED_OVERHEAD_BYTES, KPL_MAGIC, md5Digest, recordEntrySize, tableEntrySize, varintSize, writeVarint } from './AggregatedRecordFormat';
 import { type AggregatorOptions, type ResolvedAggregatorOptions, resolveAggregatorOptions } from './resolveAggregatorOptions';
 import type { KinesisRecord, UserRecord } from './UserRecord';
 
@@ -124,7 +124,7 @@ export class Aggregator<T extends UserRecord = UserRecord> {
     if (ehkIndex === -2) {
       ehkIndex = this.explicitHashKeys.size;
       this.explicitHashKeys.set(ehk!, ehkIndex);
-      this.explicitHashKeyTableBytes += 1 + varintSize(ehk!.length) + ehk!.length;
+      this.explicitHashKeyTableBytes += tableEntrySize(ehk!.length);
     }
     this.writeEntry(pkIndex, ehkIndex, data);
     this.records.push(record);
@@ -138,15 +138,14 @@ export class Aggregator<T extends UserRecord = UserRecord> {
     let p = pkIndex;
     if (p < 0) {
       p = this.partitionKeys.length;
-      size += 1 + varintSize(pkBytes) + pkBytes;
+      size += tableEntrySize(pkBytes);
     }
     let e = ehkIndex;
     if (e === -2) {
       e = this.explicitHashKeys.size;
-      size += 1 + varintSize(ehk!.length) + ehk!.length;
+      size += tableEntrySize(ehk!.length);
     }
-    const body = 1 + varintSize(p) + (e >= 0 ? 1 + varintSize(e) : 0) + 1 + varintSize(dataLength) + dataLength;
-    return size + 1 + varintSize(body) + body;
+    return size + recordEntrySize(p, e, dataLength);
   }
 
   private writeEntry(p: number, e: number, data: Uint8Array): void {
@@ -294,21 +293,6 @@ function fnv1a(s: string): number {
   let h = FNV_OFFSET;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
   return h;
-}
-
-
-// Local copies of the varint helpers: this is the hot loop, and a same-module call inlines best.
-function varintSize(value: number): number {
-  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : varintSizeLarge(value);
-}
-
-function writeVarint(buf: Uint8Array, offset: number, value: number): number {
-  while (value >= 0x80) {
-    buf[offset++] = (value & 0x7f) | 0x80;
-    value = value >= 0x100000000 ? Math.floor(value / 0x80) : value >>> 7;
-  }
-  buf[offset++] = value;
-  return offset;
 }
 
 /**
