@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 import fc from 'fast-check';
 import { InvalidExplicitHashKeyError, InvalidPartitionKeyError } from './errors';
-import { effectiveHashKey, MAX_HASH_KEY, parseExplicitHashKey, partitionKeyToHashKey, validatePartitionKey } from './hashKey';
+import { effectiveHashKey, utf8ByteLength, MAX_HASH_KEY, parseExplicitHashKey, partitionKeyToHashKey, validatePartitionKey } from './hashKey';
 import { evenHashKeyRanges, findRangeIndex, parseHashKeyRange, rangeContains } from './HashKeyRange';
 
 function referenceHashKey(pk: string): bigint {
@@ -98,5 +98,11 @@ describe('hash-key ranges', () => {
   it('parses SDK ranges and rejects inverted ones', () => {
     expect(parseHashKeyRange({ StartingHashKey: '0', EndingHashKey: '10' })).toEqual({ startingHashKey: 0n, endingHashKey: 10n });
     expect(() => parseHashKeyRange({ StartingHashKey: '11', EndingHashKey: '10' })).toThrow(/not a valid hash-key range/);
+  });
+});
+
+describe('utf8ByteLength', () => {
+  it('equals Buffer.byteLength for any string (property)', () => {
+    fc.assert(fc.property(fc.oneof(fc.string(), fc.string({ unit: 'grapheme' })), (s) => expect(utf8ByteLength(s)).toBe(Buffer.byteLength(s, 'utf8'))), { numRuns: 2000 });
   });
 });

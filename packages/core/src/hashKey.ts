@@ -29,6 +29,17 @@ export function validatePartitionKey(partitionKey: unknown, field = 'partitionKe
 }
 
 /**
+ * UTF-8 length of a string in bytes, as Kinesis counts partition keys against the record size.
+ * A scan of a short ASCII key is cheaper than Buffer.byteLength's native call.
+ * @public
+ */
+export function utf8ByteLength(text: string): number {
+  const n = text.length;
+  for (let i = 0; i < n; i++) if (text.charCodeAt(i) >= 0x80) return Buffer.byteLength(text, 'utf8');
+  return n;
+}
+
+/**
  * The 128-bit hash key Kinesis derives from a partition key: the MD5 digest of its UTF-8 bytes read
  * as a big-endian unsigned integer.
  * @example partitionKeyToHashKey('a') === 16955237001963240173058271559858726497n

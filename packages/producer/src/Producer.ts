@@ -22,6 +22,7 @@ import {
   signalOption,
   ThrottledError,
   TimeoutError,
+  utf8ByteLength,
   validatePartitionKey,
 } from '@shardline/core';
 import type { ShardInfo, ShardMap } from '@shardline/kpl-aggregation';
@@ -123,13 +124,6 @@ let capturedReject: ((error: unknown) => void) | undefined;
 function captureResolvers(resolve: (value: never) => void, reject: (error: unknown) => void): void {
   capturedResolve = resolve;
   capturedReject = reject;
-}
-
-/** UTF-8 length of a partition key; a loop beats Buffer.byteLength's native call for short ASCII keys. */
-function utf8Length(s: string): number {
-  const n = s.length;
-  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
-  return n;
 }
 
 function toBytes(data: RecordData): Uint8Array {
@@ -423,7 +417,7 @@ export class Producer {
     if (typeof partitionKey !== 'string' || partitionKey.length === 0 || partitionKey.length > MAX_KEY_LENGTH) validatePartitionKey(partitionKey);
     if (explicitHashKey !== undefined) parseExplicitHashKey(explicitHashKey);
     const bytes = toBytes(data);
-    const size = bytes.length + utf8Length(partitionKey);
+    const size = bytes.length + utf8ByteLength(partitionKey);
     if (size > this.options.maxRecordBytes) throw new RecordTooLargeError(size, this.options.maxRecordBytes);
     return new PendingRecord(partitionKey, explicitHashKey, bytes, size, ++this.seq);
   }
