@@ -82,14 +82,26 @@ export class DemoWorker {
   private startShard(lease: Lease): void {
     if (this.stopping || this.tasks.has(lease.leaseKey)) return;
     const abort = new AbortController();
-    const done = this.runShard(lease, abort.signal)
-      .catch((error: unknown) => {
+    const done = this.runShard(lease, abort.signal).then(
+      () => void this.tasks.delete(lease.leaseKey),
+      (error: unknown) => {
+        this.tasks.delete(lease.leaseKey);
         // Losing the lease mid-batch is normal during rebalancing: the new owner re-reads from the checkpoint.
         const code = (error as { code?: string }).code;
-        if (code === 'SHARDLINE_LEASE_LOST' || code === 'SHARDLINE_SHUTDOWN') this.options.logger.info({ shardId: lease.leaseKey, code }, 'stopped: lease no longer held');
-        else this.options.logger.error({ err: error, shardId: lease.leaseKey }, 'shard processing failed');
-      })
-      .finally(() => this.tasks.delete(lease.leaseKey));
+        if (code === 'SHARDLINE_LEASE_LOST' || code === 'SHARDLINE_SHUTDOWN') {
+          this.options.logger.info({ shardId: lease.leaseKey, code }, 'stopped: lease no longer held');
+          return;
+        }
+        // Keeping (and renewing) the lease of a shard nobody reads would stall it and its children
+        // for good: give it back, and a taker run restarts it from its checkpoint.
+        this.options.logger.error({ err: error, shardId: lease.leaseKey }, 'shard processing failed; releasing the lease');
+        if (this.stopping) return;
+        return this.coordinator.releaseLease(lease.leaseKey).then(
+          () => undefined,
+          (releaseError: unknown) => this.options.logger.error({ err: releaseError, shardId: lease.leaseKey }, 'could not release the lease; it will expire'),
+        );
+      },
+    );
     this.tasks.set(lease.leaseKey, { abort, done });
   }
 
