@@ -308,7 +308,8 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
 
   /**
    * One SDK call, aborted by {@link stop} or after `requestTimeoutMs` — then it fails with a
-   * retryable TimeoutError. (The HTTP handler's own request timeout only logs a warning.)
+   * retryable TimeoutError. A whole-call deadline: core's clients also abort on socket inactivity,
+   * but a client the user built may have a handler that only logs a warning when that passes.
    */
   private async send<T>(what: string, call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
