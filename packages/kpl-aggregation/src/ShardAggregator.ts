@@ -14,10 +14,13 @@ export class ShardAggregator<T extends UserRecord = UserRecord> {
   readonly options: ResolvedAggregatorOptions;
   private map: ShardMap;
   private aggregators: (Aggregator<T> | undefined)[] = [];
+  /** For records in a hole of the map, which go out alone. */
+  private readonly lone: Aggregator<T>;
 
   constructor(shardMap: ShardMap, options: AggregatorOptions = {}) {
     this.options = resolveAggregatorOptions(options);
     this.map = shardMap;
+    this.lone = new Aggregator<T>(this.options);
   }
 
   /** The map records are predicted with. */
@@ -50,9 +53,9 @@ export class ShardAggregator<T extends UserRecord = UserRecord> {
   add(record: T): KinesisRecord<T> | undefined {
     const index = this.map.indexForRecord(record.partitionKey, record.explicitHashKey);
     if (index < 0) {
-      const lone = new Aggregator<T>(this.options);
-      lone.add(record);
-      return lone.flush();
+      // Emitted raw at once: the shared aggregator validates and sizes it, and is empty again after.
+      this.lone.add(record);
+      return this.lone.flush();
     }
     let aggregator = this.aggregators[index];
     if (!aggregator) aggregator = this.aggregators[index] = new Aggregator<T>(this.options);
