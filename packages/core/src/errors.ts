@@ -105,6 +105,18 @@ export class ShutdownError extends ShardlineError {
   }
 }
 
+/**
+ * The call is not allowed in the component's current state: a checkpointer used after its
+ * processor's lifecycle call returned, or during `initialize`/`leaseLost` (the KCL's
+ * `InvalidStateException`).
+ * @public
+ */
+export class InvalidStateError extends ShardlineError {
+  constructor(message: string, options?: ShardlineErrorOptions) {
+    super('SHARDLINE_INVALID_STATE', message, options);
+  }
+}
+
 /** A checkpoint lies before the last checkpoint or beyond the last record handed out. @public */
 export class CheckpointOutOfRangeError extends ShardlineError {
   constructor(message: string, options?: ShardlineErrorOptions) {

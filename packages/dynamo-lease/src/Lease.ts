@@ -31,6 +31,13 @@ export interface Lease {
   readonly checkpointOwner: string | undefined;
   /** KCL 3.x: the shard's smoothed throughput in KB/s, as its holder last wrote it. Read only. */
   readonly throughputKBps: number | undefined;
+  /**
+   * Multi-stream leases only: the stream's identifier `account:stream:creationEpoch` (stored as
+   * `streamName`, as the KCL does) and the plain shard id (stored as `shardId`).
+   */
+  readonly streamIdentifier?: string;
+  /** Multi-stream leases only: the plain shard id. */
+  readonly shardId?: string;
 }
 
 /** What is needed to create a lease for a shard. @public */
@@ -43,6 +50,10 @@ export interface LeaseSpec {
   readonly parentShardIds?: readonly string[];
   /** The shard's hash-key range. Default unknown. */
   readonly hashKeyRange?: HashKeyRange;
+  /** Multi-stream leases: `account:stream:creationEpoch`, written as `streamName` (with `shardId`). */
+  readonly streamIdentifier?: string;
+  /** Multi-stream leases: the plain shard id, written as `shardId`. */
+  readonly shardId?: string;
 }
 
 /** A new, unowned lease with counter 0, as the KCL's shard sync creates it. @public */
@@ -63,5 +74,6 @@ export function newLease(spec: LeaseSpec): Lease {
     hashKeyRange: spec.hashKeyRange,
     checkpointOwner: undefined,
     throughputKBps: undefined,
+    ...(spec.streamIdentifier !== undefined ? { streamIdentifier: spec.streamIdentifier, shardId: spec.shardId ?? spec.leaseKey } : {}),
   };
 }

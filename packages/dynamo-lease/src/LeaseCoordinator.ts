@@ -27,8 +27,18 @@ export interface LeaseCoordinatorEvents {
   leaseLost: [lease: Lease, reason: LeaseLostReason];
   /** This worker gave the lease back in DynamoDB (graceful stop or {@link LeaseCoordinator.releaseLease}). */
   leaseReleased: [lease: Lease];
+  /**
+   * A full scan of the table was read (each taker run and the start-up reclaim): every lease as
+   * stored, finished ones included. Lets a consumer follow parent shards' progress at no extra cost.
+   */
+  leasesScanned: [leases: readonly Lease[]];
   /** A background renewal or taker run failed; emitted only when someone listens. */
   error: [error: unknown];
+}
+
+/** True for a lease whose shard was read to its end (checkpoint `SHARD_END`): nobody needs to hold it. @public */
+export function isFinishedLease(lease: Lease): boolean {
+  return lease.checkpoint?.sequenceNumber === 'SHARD_END';
 }
 
 /** Options of {@link LeaseCoordinator.stop}. @public */
@@ -116,6 +126,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
   private readonly announcements = new Set<Promise<boolean>>();
   private takerChain: Promise<unknown> = Promise.resolve();
   private lastObservedAt = -Infinity;
+  private taking = true;
 
   constructor(options: LeaseCoordinatorOptions) {
     super();
@@ -205,6 +216,16 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
   /** Same as `stop({ release: true })`. */
   close(): Promise<void> {
     return this.stop({ release: true });
+  }
+
+  /**
+   * Stops taking and stealing leases while held ones are still renewed: the first step of a
+   * worker's graceful shutdown, before its shards are asked to finish. Resolves once no taker run
+   * is in progress. {@link stop} still releases what is held.
+   */
+  async stopTaking(): Promise<void> {
+    this.taking = false;
+    await this.takerChain;
   }
 
   private async doStop(release: boolean): Promise<void> {
@@ -437,13 +458,17 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
       this.metrics.scanMs.observe(observedAt - scanStartedAt);
       this.tracker.observeAll(leases, observedAt);
       this.lastObservedAt = observedAt;
+      this.notify('leasesScanned', leases);
+      if (!this.taking) break;
       const heldLeaseKeys = new Set(this.renewer.list().map((e) => e.lease.leaseKey));
-      decision = decideLeasesToTake({ workerId: this.workerId, leases, heldLeaseKeys, ageMs: (l) => this.tracker.ageMs(l, observedAt) }, this.options, this.options.random);
+      // Finished shards need no worker: they are neither taken nor counted when balancing.
+      const open = leases.filter((l) => !isFinishedLease(l));
+      decision = decideLeasesToTake({ workerId: this.workerId, leases: open, heldLeaseKeys, ageMs: (l) => this.tracker.ageMs(l, observedAt) }, this.options, this.options.random);
       this.metrics.totalLeases.set(decision.totalLeases);
       this.metrics.workers.set(decision.numWorkers);
       this.metrics.spillover.set(decision.spillover);
       if (decision.spillover > 0) this.logger.warn({ spillover: decision.spillover, maxLeasesForWorker: this.options.maxLeasesForWorker }, 'maxLeasesForWorker is below the fair share: some shards may not be processed');
-      if (this.state !== 'running' || decision.toTake.length + decision.toSteal.length === 0) break;
+      if (this.state !== 'running' || !this.taking || decision.toTake.length + decision.toSteal.length === 0) break;
       const outcomes = await Promise.all([...decision.toTake.map((l) => this.take(l, 'take')), ...decision.toSteal.map((l) => this.take(l, 'steal'))]);
       // A lost race means someone else got that lease; look again for others while it is cheap.
       if (!outcomes.includes('conflict')) break;
@@ -455,7 +480,8 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
     const leases = await this.table.listLeases();
     const observedAt = this.options.clock.monotonicNow();
     this.tracker.observeAll(leases, observedAt);
-    const mine = leases.filter((l) => l.leaseOwner === this.workerId && this.renewer.get(l.leaseKey) === undefined);
+    this.notify('leasesScanned', leases);
+    const mine = leases.filter((l) => l.leaseOwner === this.workerId && !isFinishedLease(l) && this.renewer.get(l.leaseKey) === undefined);
     await Promise.all(mine.map((l) => this.take(l, 'reclaim')));
   }
 
@@ -557,7 +583,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
     for (let i = 0; i < items.length; i += BULK_CONCURRENCY) await Promise.all(items.slice(i, i + BULK_CONCURRENCY).map(fn));
   }
 
-  private notify<K extends 'leaseAcquired' | 'leaseLost' | 'leaseReleased'>(event: K, ...args: LeaseCoordinatorEvents[K]): void {
+  private notify<K extends 'leaseAcquired' | 'leaseLost' | 'leaseReleased' | 'leasesScanned'>(event: K, ...args: LeaseCoordinatorEvents[K]): void {
     try {
       (this.emit as (e: K, ...a: LeaseCoordinatorEvents[K]) => boolean)(event, ...args);
     } catch (error) {

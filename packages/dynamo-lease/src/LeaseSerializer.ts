@@ -25,6 +25,8 @@ export const LEASE_ATTRIBUTES = {
   checkpointOwner: 'checkpointOwner',
   throughputKBps: 'throughputKBps',
   entityType: 'entityType',
+  streamName: 'streamName',
+  shardId: 'shardId',
 } as const;
 
 /** A DynamoDB item in the low-level client's shape. @public */
@@ -70,6 +72,8 @@ export function leaseToItem(lease: Lease): DynamoItem {
   }
   if (lease.checkpointOwner !== undefined) item[A.checkpointOwner] = { S: lease.checkpointOwner };
   if (lease.throughputKBps !== undefined) item[A.throughputKBps] = numberValue(lease.throughputKBps);
+  if (lease.streamIdentifier !== undefined) item[A.streamName] = { S: lease.streamIdentifier };
+  if (lease.shardId !== undefined) item[A.shardId] = { S: lease.shardId };
   return item;
 }
 
@@ -130,8 +134,8 @@ function readHashKey(item: DynamoItem, key: string, attribute: string): bigint |
 }
 
 /**
- * Reads a lease item written by this package or by the Java KCL. Unknown attributes (such as
- * multi-stream `streamName`/`shardId`) are ignored here and left untouched in the table, because
+ * Reads a lease item written by this package or by the Java KCL, multi-stream `streamName` and
+ * `shardId` included. Unknown attributes are ignored here and left untouched in the table, because
  * every write except creation is an UpdateItem of named attributes only.
  * @throws ProtocolError when a known attribute has the wrong type.
  * @public
@@ -156,5 +160,12 @@ export function leaseFromItem(item: DynamoItem): Lease {
     hashKeyRange: start !== undefined && end !== undefined ? { startingHashKey: start, endingHashKey: end } : undefined,
     checkpointOwner: readString(item, leaseKey, A.checkpointOwner),
     throughputKBps: throughput !== undefined && Number.isFinite(Number(throughput)) ? Number(throughput) : undefined,
+    ...multiStreamFields(item, leaseKey),
   };
+}
+
+function multiStreamFields(item: DynamoItem, leaseKey: string): Pick<Lease, 'streamIdentifier' | 'shardId'> {
+  const streamIdentifier = readString(item, leaseKey, A.streamName);
+  if (streamIdentifier === undefined) return {};
+  return { streamIdentifier, shardId: readString(item, leaseKey, A.shardId) ?? leaseKey.slice(leaseKey.lastIndexOf(':') + 1) };
 }

@@ -1,0 +1,95 @@
+import type { ExtendedSequenceNumber } from '@shardline/core';
+import type { DeaggregatedRecord } from '@shardline/kpl-aggregation';
+import type { RecordProcessorCheckpointer } from './RecordProcessorCheckpointer';
+
+/**
+ * One user record as a processor receives it: KPL aggregates are expanded, so `subSequenceNumber`
+ * addresses the record inside its aggregate (0 for a plain record). `data` is a Buffer.
+ * @public
+ */
+export type KinesisClientRecord = DeaggregatedRecord;
+
+/** Which shard a processor works on. @public */
+export interface ShardContext {
+  /** The plain shard id, e.g. `shardId-000000000001`. */
+  readonly shardId: string;
+  /** The stream's name. */
+  readonly streamName: string;
+  /** The lease key: the shard id, or `account:stream:creationEpoch:shardId` in multi-stream mode. */
+  readonly leaseKey: string;
+}
+
+/** Input of {@link RecordProcessor.initialize}. @public */
+export interface InitializationInput extends ShardContext {
+  /** Where processing resumes: the lease's checkpoint (a sentinel such as `TRIM_HORIZON` for a new lease). */
+  readonly checkpoint: ExtendedSequenceNumber;
+  /** A prepared, uncommitted checkpoint a previous holder left (two-phase checkpoints). */
+  readonly pendingCheckpoint: ExtendedSequenceNumber | undefined;
+  /** Application state stored with {@link pendingCheckpoint}. */
+  readonly pendingCheckpointState: Uint8Array | undefined;
+}
+
+/** Input of {@link RecordProcessor.processRecords}. @public */
+export interface ProcessRecordsInput {
+  /** User records in sequence order; never empty unless `processEmptyBatches` is set. */
+  readonly records: readonly KinesisClientRecord[];
+  /** How far this batch is behind the tip of the shard, in milliseconds, as Kinesis reported it. */
+  readonly millisBehindLatest: number | undefined;
+  /** Records progress; positions up to the last record of this batch are allowed. */
+  readonly checkpointer: RecordProcessorCheckpointer;
+  /** True for the shard's last batch: `shardEnded` follows. */
+  readonly isAtShardEnd: boolean;
+  /** Aborted when the worker gives up on this call (timeout, lease lost, shutdown): stop early if you can. */
+  readonly signal: AbortSignal;
+}
+
+/** Input of {@link RecordProcessor.shardEnded}. @public */
+export interface ShardEndedInput {
+  /** Must be used to checkpoint `SHARD_END` (`checkpoint()` with no argument does it). */
+  readonly checkpointer: RecordProcessorCheckpointer;
+}
+
+/** Input of {@link RecordProcessor.shutdownRequested}. @public */
+export interface ShutdownRequestedInput {
+  /** The lease is still held: checkpoint what was processed. */
+  readonly checkpointer: RecordProcessorCheckpointer;
+}
+
+/**
+ * The KCL record-processor lifecycle, async. One instance per shard lease; calls are serial.
+ *
+ * - `initialize` once, before any records;
+ * - `processRecords` for each batch; throwing retries the same batch with backoff;
+ * - then exactly one of: `shardEnded` (the shard is closed and fully read: checkpoint `SHARD_END`,
+ *   or the shard is retried and its children never start), `shutdownRequested` (the worker is
+ *   stopping; the lease is still held, checkpoint now) or `leaseLost` (another worker has the
+ *   shard; checkpointing is no longer possible).
+ * @public
+ */
+export interface RecordProcessor {
+  initialize?(input: InitializationInput): void | Promise<void>;
+  processRecords(input: ProcessRecordsInput): void | Promise<void>;
+  leaseLost?(): void | Promise<void>;
+  shardEnded?(input: ShardEndedInput): void | Promise<void>;
+  shutdownRequested?(input: ShutdownRequestedInput): void | Promise<void>;
+}
+
+/** Creates the processor of one shard lease (the KCL's `ShardRecordProcessorFactory`). @public */
+export type RecordProcessorFactory = (shard: ShardContext) => RecordProcessor;
+
+/** What the simple handler gets besides the records. @public */
+export interface RecordHandlerContext extends ShardContext {
+  readonly millisBehindLatest: number | undefined;
+  readonly isAtShardEnd: boolean;
+  /** For checkpoints of your own (with `autoCheckpoint: false`). */
+  readonly checkpointer: RecordProcessorCheckpointer;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * The simple shape: one function per batch. With `autoCheckpoint` (the default for this shape),
+ * the worker checkpoints the batch once the returned promise resolves, and `SHARD_END` at the end
+ * of a shard.
+ * @public
+ */
+export type RecordHandler = (records: readonly KinesisClientRecord[], context: RecordHandlerContext) => void | Promise<void>;

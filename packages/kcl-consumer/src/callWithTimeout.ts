@@ -1,0 +1,34 @@
+import type { Clock } from '@shardline/core';
+
+/** How a call into user code ended. */
+export type CallOutcome = { readonly kind: 'ok' } | { readonly kind: 'threw'; readonly error: unknown } | { readonly kind: 'timedOut' } | { readonly kind: 'abandoned' };
+
+/**
+ * Calls user code (sync throws included) and waits at most `timeoutMs` for it, or until `abandon`
+ * aborts. The call gets a signal that aborts when the wait is given up, so that cooperative code
+ * can stop; code that ignores it keeps running, unobserved, and its checkpointer is revoked by
+ * the caller. The timer is always cleared.
+ */
+export async function callWithTimeout(fn: (signal: AbortSignal) => unknown, timeoutMs: number, clock: Clock, abandon?: AbortSignal): Promise<CallOutcome> {
+  const controller = new AbortController();
+  const stopWaiting = new AbortController();
+  const onAbandon = (): void => stopWaiting.abort();
+  abandon?.addEventListener('abort', onAbandon, { once: true });
+  try {
+    const call = (async (): Promise<CallOutcome> => {
+      try {
+        await fn(controller.signal);
+        return { kind: 'ok' };
+      } catch (error) {
+        return { kind: 'threw', error };
+      }
+    })();
+    const wait = clock.sleep(timeoutMs, stopWaiting.signal).then((elapsed): CallOutcome => ({ kind: elapsed ? 'timedOut' : 'abandoned' }));
+    const outcome = await Promise.race([call, wait]);
+    if (outcome.kind === 'timedOut' || outcome.kind === 'abandoned') controller.abort();
+    return outcome;
+  } finally {
+    stopWaiting.abort();
+    abandon?.removeEventListener('abort', onAbandon);
+  }
+}
