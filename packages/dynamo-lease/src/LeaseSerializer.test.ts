@@ -54,3 +54,19 @@ describe('lease serialization', () => {
     expect(() => leaseFromItem({ leaseKey: { S: 'k' }, leaseOwner: { N: '1' } })).toThrow('attribute leaseOwner is not a string');
   });
 });
+
+describe('multi-stream lease attributes', () => {
+  it('writes streamName and shardId as the KCL does, and reads them back', () => {
+    const lease = newLease({ leaseKey: '123456789012:orders:1700000000:shardId-000000000001', streamIdentifier: '123456789012:orders:1700000000', shardId: 'shardId-000000000001' });
+    const item = leaseToItem(lease);
+    expect(item.streamName).toEqual({ S: '123456789012:orders:1700000000' });
+    expect(item.shardId).toEqual({ S: 'shardId-000000000001' });
+    expect(leaseFromItem(item)).toEqual(lease);
+  });
+
+  it('single-stream leases carry neither attribute', () => {
+    const item = leaseToItem(newLease({ leaseKey: 'shardId-000000000001' }));
+    expect(item.streamName).toBeUndefined();
+    expect(item.shardId).toBeUndefined();
+  });
+});
