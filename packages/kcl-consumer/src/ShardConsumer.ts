@@ -56,6 +56,8 @@ export class ShardConsumer {
   private retriever: { stop(): Promise<void> } | undefined;
   private checkpointer: RecordProcessorCheckpointer | undefined;
   private processed: ExtendedSequenceNumber | undefined;
+  /** True once `initialize` was called: only then does the processor get `leaseLost`. */
+  private initialized = false;
   /** Records handed to the processor so far. */
   recordsProcessed = 0;
   /** `millisBehindLatest` of the last batch. */
@@ -72,10 +74,15 @@ export class ShardConsumer {
     this.log = d.logger.child({ leaseKey: this.leaseKey, shardId: d.shardId, stream: d.stream.streamName });
     const o = d.options;
     this.driver = new ProcessorDriver({ ...o, leaseKey: this.leaseKey, labels: this.labels, logger: this.log, instruments: d.instruments, abandon: this.abandon.signal });
-    this.done = this.run().catch((error: unknown) => {
-      this.log.error({ err: error }, 'shard consumer failed unexpectedly');
-      return 'failed' as const;
-    });
+    this.done = this.run()
+      .catch((error: unknown) => {
+        this.log.error({ err: error }, 'shard consumer failed unexpectedly');
+        return 'failed' as const;
+      })
+      .then((outcome) => {
+        this.currentState = 'done';
+        return outcome;
+      });
   }
 
   get state(): ShardConsumerState {
@@ -133,6 +140,7 @@ export class ShardConsumer {
       const checkpointer = (this.checkpointer = new RecordProcessorCheckpointer(coordinator.checkpointer(this.leaseKey)));
       const start = held.checkpoint ?? ExtendedSequenceNumber.TRIM_HORIZON;
       const input = { ...this.context, checkpoint: start, pendingCheckpoint: held.pendingCheckpoint, pendingCheckpointState: held.pendingCheckpointState };
+      this.initialized = true;
       await this.driver.withRetries('initialize', () => processor.initialize?.(input), this.keepTrying);
       this.currentState = 'processing';
       this.log.info({ from: start.toString() }, 'processing shard');
@@ -288,7 +296,10 @@ export class ShardConsumer {
 
   private async callLeaseLost(processor: RecordProcessor): Promise<void> {
     this.currentState = 'lease-lost';
-    if (!processor.leaseLost) return;
+    if (!processor.leaseLost || !this.initialized) {
+      this.currentState = 'done';
+      return;
+    }
     try {
       await this.driver.once('leaseLost', () => processor.leaseLost!());
     } catch (error) {

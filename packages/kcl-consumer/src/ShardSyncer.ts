@@ -14,6 +14,8 @@ export interface ShardSyncResult {
   readonly shards: ReadonlyMap<string, readonly ListedShard[]>;
   /** Lease keys this sync created. */
   readonly created: readonly string[];
+  /** Why ListShards failed, by stream name. */
+  readonly failures: ReadonlyMap<string, unknown>;
 }
 
 /**
@@ -33,12 +35,14 @@ export class ShardSyncer {
     const leases = await this.coordinator.table.listLeases();
     const shards = new Map<string, readonly ListedShard[]>();
     const specs: LeaseSpec[] = [];
+    const failures = new Map<string, unknown>();
     for (const stream of streams) {
       let listed: ListedShard[];
       try {
         listed = await listShards(this.kinesis, { streamName: stream.streamName });
       } catch (error) {
         this.logger.warn({ err: error, stream: stream.streamName }, 'shard sync: ListShards failed; retried at the next sync');
+        failures.set(stream.streamName, error);
         continue;
       }
       shards.set(stream.streamName, listed);
@@ -50,7 +54,7 @@ export class ShardSyncer {
     }
     const created = specs.length ? await this.coordinator.createLeasesIfNotExist(specs) : [];
     if (created.length) this.logger.info({ created }, 'shard sync created leases');
-    return { leases, shards, created };
+    return { leases, shards, created, failures };
   }
 
   /**

@@ -87,7 +87,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.ownsKinesis = o.kinesisClient === undefined;
     // The reader retries per shard itself; SDK retries on top would multiply the attempts.
     this.kinesis = o.kinesisClient ?? createKinesisClient({ maxAttempts: 1, ...o.clientOptions });
-    this.retrieval = o.retrieval ?? new PollingRetrieval({ client: this.kinesis, limit: o.maxRecords, idleTimeBetweenReadsMs: o.idleTimeBetweenReadsMs, clock: o.clock, logger: o.logger, metrics: o.metrics });
+    // Empty batches too: they keep millisBehindLatest current (the processor sees them only with processEmptyBatches).
+    this.retrieval =
+      o.retrieval ??
+      new PollingRetrieval({ client: this.kinesis, limit: o.maxRecords, idleTimeBetweenReadsMs: o.idleTimeBetweenReadsMs, deliverEmptyBatches: true, clock: o.clock, logger: o.logger, metrics: o.metrics });
     this.coordinator = new LeaseCoordinator({
       tableName: o.tableName,
       workerId: o.workerId,
@@ -152,8 +155,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
         );
         await this.coordinator.init();
         const sync = await this.syncer.sync(this.streams);
-        const unlisted = this.streams.filter((s) => !sync.shards.has(s.streamName));
-        if (unlisted.length) throw new ShutdownError(`worker could not list the shards of ${unlisted.map((s) => s.streamName).join(', ')}`);
+        const [failure] = sync.failures.values();
+        if (failure !== undefined) throw failure;
         this.lineage.update(sync.leases);
         if (this.abort.signal.aborted) throw new ShutdownError('worker was stopped while starting');
         this.state = 'running';
