@@ -16,6 +16,10 @@ export interface ProcessorDriverOptions {
   readonly instruments: WorkerInstruments;
   /** Aborted when the consumer gives up on the shard: waits end at once. */
   readonly abandon: AbortSignal;
+  /** Aborted when the consumer is asked to stop (shutdown, lease lost): a retry backoff ends at once. Default `abandon`. */
+  readonly stopping?: AbortSignal;
+  /** Aborted when the lease is lost: the signal handed to the call in progress aborts. */
+  readonly interrupt?: AbortSignal;
 }
 
 /** The simple handler shape as a lifecycle processor. */
@@ -56,7 +60,7 @@ export class ProcessorDriver {
       if (!keepTrying()) throw new ShutdownError(`${call} on ${leaseKey} is not retried: the shard is being shut down`, { cause: failure });
       const delayMs = backoff.next();
       logger.warn({ leaseKey, call, attempt, delayMs, err: failure }, 'processor call failed; retrying the same input');
-      if (!(await clock.sleep(delayMs, this.o.abandon)) || !keepTrying()) throw new ShutdownError(`${call} on ${leaseKey} is not retried: the shard is being shut down`, { cause: failure });
+      if (!(await clock.sleep(delayMs, this.o.stopping ?? this.o.abandon)) || !keepTrying()) throw new ShutdownError(`${call} on ${leaseKey} is not retried: the shard is being shut down`, { cause: failure });
     }
   }
 
@@ -66,7 +70,7 @@ export class ProcessorDriver {
    */
   async once(call: ProcessorCall, fn: (signal: AbortSignal) => unknown, timeoutMs = this.o.processingTimeoutMs): Promise<'ok' | { readonly error: unknown }> {
     const { leaseKey, logger, instruments, labels, clock } = this.o;
-    const outcome = await callWithTimeout(fn, timeoutMs, clock, this.o.abandon);
+    const outcome = await callWithTimeout(fn, timeoutMs, clock, this.o.abandon, this.o.interrupt);
     switch (outcome.kind) {
       case 'ok':
         return 'ok';

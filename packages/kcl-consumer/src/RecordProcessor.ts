@@ -39,7 +39,11 @@ export interface ProcessRecordsInput {
   readonly checkpointer: RecordProcessorCheckpointer;
   /** True for the shard's last batch: `shardEnded` follows. */
   readonly isAtShardEnd: boolean;
-  /** Aborted when the worker gives up on this call (timeout, lease lost, shutdown): stop early if you can. */
+  /**
+   * Aborted when the lease is lost (another worker has the shard: stop early if you can, your
+   * checkpoints will fail) or when the worker gives up on this call (`processingTimeoutMs`, or
+   * `stop()` past `shutdownTimeoutMs`). Not aborted by a graceful stop: the batch finishes first.
+   */
   readonly signal: AbortSignal;
 }
 
@@ -60,10 +64,12 @@ export interface ShutdownRequestedInput {
  *
  * - `initialize` once, before any records;
  * - `processRecords` for each batch; throwing retries the same batch with backoff;
- * - then exactly one of: `shardEnded` (the shard is closed and fully read: checkpoint `SHARD_END`,
- *   or the shard is retried and its children never start), `shutdownRequested` (the worker is
- *   stopping; the lease is still held, checkpoint now) or `leaseLost` (another worker has the
- *   shard; checkpointing is no longer possible).
+ * - then one of: `shardEnded` (the shard is closed and fully read: checkpoint `SHARD_END`, or
+ *   the shard is retried and its children never start); `shutdownRequested` (the worker is
+ *   stopping; the lease is still held, checkpoint now), followed by `leaseLost` as the KCL does;
+ *   or `leaseLost` alone (another worker has the shard; checkpointing is no longer possible).
+ * - `leaseLost` also follows a call that kept failing (the lease was released for a retry
+ *   elsewhere); a call that hung past `processingTimeoutMs` gets nothing more.
  * @public
  */
 export interface RecordProcessor {

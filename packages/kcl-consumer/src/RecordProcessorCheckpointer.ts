@@ -42,8 +42,8 @@ function toPosition(position: CheckpointPosition, subSequenceNumber: number | un
  *
  * Errors (see `kclExceptionName` for the KCL names): `LeaseLostError`/`ShutdownError` when the
  * lease is gone, `CheckpointOutOfRangeError`/`InvalidArgumentError` for a bad position,
- * `ThrottledError` when DynamoDB throttles, `InvalidStateError` after the lifecycle call it was
- * handed to has been given up.
+ * `ThrottledError` when DynamoDB throttles; `ShutdownError` once the worker has given up on the
+ * lifecycle call it was handed to (timed out, failed, or the shard was shut down).
  * @public
  */
 export class RecordProcessorCheckpointer {
@@ -51,7 +51,10 @@ export class RecordProcessorCheckpointer {
   private revokedWith: ShardlineError | undefined;
 
   /** @internal */
-  constructor(private readonly inner: Checkpointer) {}
+  constructor(private readonly inner: Checkpointer) {
+    // As the KCL's InitializeTask: until a record is delivered, the bound is the lease's checkpoint.
+    if (inner.lastCheckpoint && !inner.largestPermittedCheckpoint) inner.setLargestPermittedCheckpoint(inner.lastCheckpoint);
+  }
 
   /** The lease key this checkpointer writes to. */
   get leaseKey(): string {
@@ -107,7 +110,7 @@ export class RecordProcessorCheckpointer {
 
   private resolve(position: CheckpointPosition | undefined, subSequenceNumber: number | undefined): ExtendedSequenceNumber | undefined {
     if (this.revokedWith) throw this.revokedWith;
-    if (position === undefined) return undefined;
+    if (position === undefined) return this.inner.largestPermittedCheckpoint;
     const target = toPosition(position, subSequenceNumber);
     const atEnd = this.sequenceNumberAtShardEnd;
     return atEnd && target.equals(atEnd) ? ExtendedSequenceNumber.SHARD_END : target;

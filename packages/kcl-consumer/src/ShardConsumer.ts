@@ -50,6 +50,7 @@ export class ShardConsumer {
   private stopReason: 'shutdown' | 'lease-lost' | undefined;
   private readonly stopping = new AbortController();
   private readonly abandon = new AbortController();
+  private readonly lost = new AbortController();
   private readonly driver: ProcessorDriver;
   private readonly labels: MetricLabels;
   private readonly log: Logger;
@@ -73,7 +74,7 @@ export class ShardConsumer {
     this.labels = { stream: d.stream.streamName, shard_id: d.shardId };
     this.log = d.logger.child({ leaseKey: this.leaseKey, shardId: d.shardId, stream: d.stream.streamName });
     const o = d.options;
-    this.driver = new ProcessorDriver({ ...o, leaseKey: this.leaseKey, labels: this.labels, logger: this.log, instruments: d.instruments, abandon: this.abandon.signal });
+    this.driver = new ProcessorDriver({ ...o, leaseKey: this.leaseKey, labels: this.labels, logger: this.log, instruments: d.instruments, abandon: this.abandon.signal, stopping: this.stopping.signal, interrupt: this.lost.signal });
     this.done = this.run()
       .catch((error: unknown) => {
         this.log.error({ err: error }, 'shard consumer failed unexpectedly');
@@ -103,6 +104,7 @@ export class ShardConsumer {
   /** The lease is gone: finish the call in hand, then `leaseLost`. */
   leaseLost(): void {
     this.stopReason = 'lease-lost';
+    this.lost.abort();
     this.halt();
   }
 
@@ -161,8 +163,14 @@ export class ShardConsumer {
       return this.stopReason === 'shutdown' && this.abandon.signal.aborted ? 'shutdown' : 'hung';
     }
     if (error instanceof ShutdownError || error instanceof LeaseLostError) {
-      // Retries were cut short by a stop or a lost lease: end the lifecycle as that requires.
-      return this.finish(processor, this.checkpointer);
+      // Retries were cut short by a stop or a lost lease: end the lifecycle as that requires; a
+      // shutdownRequested that hangs there ends as it does on the main path, not as a failure.
+      try {
+        return await this.finish(processor, this.checkpointer);
+      } catch (late) {
+        if (late instanceof ProcessorTimeoutError) return this.onFailure(processor, late);
+        throw late;
+      }
     }
     this.log.error({ err: error }, error instanceof ProcessorFailedError ? 'processor keeps failing; releasing the lease so the shard is retried' : 'shard processing failed; releasing the lease');
     this.checkpointer?.revoke(new ShutdownError(`processing of ${this.leaseKey} failed and its lease was released`));
@@ -213,8 +221,13 @@ export class ShardConsumer {
 
   private async deliver(processor: RecordProcessor, checkpointer: RecordProcessorCheckpointer, batch: RetrievedBatch): Promise<void> {
     const { options, instruments } = this.d;
-    const { records } = batch;
-    const last = records[records.length - 1];
+    // A sub-record outside the shard's hash-key range was put in an aggregate that landed on the
+    // wrong shard (a reshard its producer had not seen yet); the producer writes it again to the
+    // right shard ("Wrong Shard"), so it is skipped here, else it would be processed twice.
+    const records = batch.records.some((r) => r.outOfShardRange) ? batch.records.filter((r) => !r.outOfShardRange) : batch.records;
+    if (records.length < batch.records.length) this.log.debug({ skipped: batch.records.length - records.length }, 'skipped sub-records outside the shard hash-key range');
+    // Checkpoints may cover the skipped records too: the bound is the batch's last record.
+    const last = batch.records[batch.records.length - 1];
     const lastRecord = last ? new ExtendedSequenceNumber(last.sequenceNumber, last.subSequenceNumber) : undefined;
     if (lastRecord) checkpointer.permitUpTo(lastRecord);
     if (records.length > 0 || options.processEmptyBatches) {

@@ -1,5 +1,5 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { Logger } from '@shardline/core';
+import { InvalidStateError, type Logger } from '@shardline/core';
 import type { Lease, LeaseCoordinator, LeaseSpec } from '@shardline/dynamo-lease';
 import type { ChildShard } from '@shardline/kinesis-poller';
 import { listShards } from '@shardline/kpl-aggregation';
@@ -71,6 +71,18 @@ export class ShardSyncer {
       children = all
         .filter((s) => s.parentShardId === shardId || s.adjacentParentShardId === shardId)
         .map((s) => ({ shardId: s.shardId, parentShardIds: [s.parentShardId, s.adjacentParentShardId].filter((p): p is string => p !== undefined), range: s.range }));
+    }
+    // A merge child is created only once its other parent has a lease, as the KCL's ShutdownTask
+    // does (MissingMergeParentLease): a missing parent lease does not block a child, so a child
+    // created now would be read before the other parent, whose lineage has not reached it yet.
+    // Retried. A child lease that exists already was made by the other parent's end.
+    for (const child of children) {
+      if (child.parentShardIds.length !== 2) continue;
+      for (const other of child.parentShardIds.filter((p) => p !== shardId)) {
+        if (await this.coordinator.table.getLease(leaseKeyOf(stream, other))) continue;
+        if (await this.coordinator.table.getLease(leaseKeyOf(stream, child.shardId))) continue;
+        throw new InvalidStateError(`${parent.leaseKey}: merge child ${child.shardId} waits until its other parent ${other} has a lease`, { retryable: true });
+      }
     }
     await this.coordinator.createLeasesIfNotExist(children.map((c) => this.spec(stream, c.shardId, c.parentShardIds, c.range, undefined)));
     await this.coordinator.updateChildShards(parent.leaseKey, children.map((c) => c.shardId));

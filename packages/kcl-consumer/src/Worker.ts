@@ -1,5 +1,5 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { createKinesisClient, type Logger, ShutdownError } from '@shardline/core';
+import { classifyAwsError, createKinesisClient, type Logger, retry, ShutdownError } from '@shardline/core';
 import { type Lease, LeaseCoordinator } from '@shardline/dynamo-lease';
 import { EventEmitter } from 'node:events';
 import { LeaseCleanup } from './LeaseCleanup';
@@ -10,6 +10,9 @@ import { ShardConsumer, type ShardConsumerOutcome, type ShardConsumerState } fro
 import { ShardSyncer } from './ShardSyncer';
 import { describeStreamIdentifier, shardIdOf, type TrackedStream } from './streams';
 import { createWorkerInstruments, type WorkerInstruments } from './workerMetrics';
+
+/** Retries of the start-up calls (DescribeStreamSummary, ListShards) on retryable errors. */
+const STARTUP_RETRY = { maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 5_000 } as const;
 
 /** Events of a {@link Worker}. @public */
 export interface WorkerEvents {
@@ -150,13 +153,19 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.startPromise ??= (async () => {
       const o = this.options;
       try {
+        // One throttle or network blip at start must not fail it: retryable errors are retried.
+        const retrying = <T>(fn: () => Promise<T>): Promise<T> =>
+          retry(fn, { ...STARTUP_RETRY, mapError: classifyAwsError, clock: o.clock, signal: this.abort.signal, onRetry: (err, attempt, delayMs) => this.log.warn({ err, attempt, delayMs }, 'worker start: retrying') });
         this.streams = await Promise.all(
-          o.streams.map(async (s) => ({ ...s, identifier: o.multiStream ? await describeStreamIdentifier(this.kinesis, s.streamName) : undefined })),
+          o.streams.map(async (s) => ({ ...s, identifier: o.multiStream ? await retrying(() => describeStreamIdentifier(this.kinesis, s.streamName)) : undefined })),
         );
         await this.coordinator.init();
-        const sync = await this.syncer.sync(this.streams);
-        const [failure] = sync.failures.values();
-        if (failure !== undefined) throw failure;
+        const sync = await retrying(async () => {
+          const result = await this.syncer.sync(this.streams);
+          const [failure] = result.failures.values();
+          if (failure !== undefined) throw failure;
+          return result;
+        });
         this.lineage.update(sync.leases);
         if (this.abort.signal.aborted) throw new ShutdownError('worker was stopped while starting');
         this.state = 'running';
@@ -248,7 +257,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       retrieval: this.retrieval,
       syncer: this.syncer,
       options: this.options,
-      logger: this.options.logger,
+      logger: this.log,
       instruments: this.instruments,
     });
     this.consumers.set(lease.leaseKey, consumer);
@@ -269,7 +278,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     if (outcome === 'shard-ended' || outcome === 'finished-earlier' || outcome === 'failed' || outcome === 'hung') {
       if (this.state !== 'running') return; // the stop releases it with the others
-      const reason = outcome === 'finished-earlier' ? 'shard_end' : outcome.replace('-', '_');
+      const reason = outcome === 'shard-ended' || outcome === 'finished-earlier' ? 'shard_end' : outcome;
       this.instruments.releases.add(1, { reason });
       const released = await this.coordinator.releaseLease(key).catch((error: unknown) => {
         this.log.error({ err: error, leaseKey: key }, 'could not release the lease; it will expire');

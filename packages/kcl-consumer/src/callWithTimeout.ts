@@ -9,11 +9,17 @@ export type CallOutcome = { readonly kind: 'ok' } | { readonly kind: 'threw'; re
  * can stop; code that ignores it keeps running, unobserved, and its checkpointer is revoked by
  * the caller. The timer is always cleared.
  */
-export async function callWithTimeout(fn: (signal: AbortSignal) => unknown, timeoutMs: number, clock: Clock, abandon?: AbortSignal): Promise<CallOutcome> {
+export async function callWithTimeout(fn: (signal: AbortSignal) => unknown, timeoutMs: number, clock: Clock, abandon?: AbortSignal, interrupt?: AbortSignal): Promise<CallOutcome> {
+  // `interrupt` aborts the call's signal (e.g. the lease is lost) but the wait goes on: calls stay serial.
   const controller = new AbortController();
+  const onInterrupt = (): void => controller.abort();
+  interrupt?.addEventListener('abort', onInterrupt, { once: true });
+  if (interrupt?.aborted) onInterrupt();
   const stopWaiting = new AbortController();
   const onAbandon = (): void => stopWaiting.abort();
   abandon?.addEventListener('abort', onAbandon, { once: true });
+  // A listener added to an already aborted signal never fires.
+  if (abandon?.aborted) onAbandon();
   try {
     const call = (async (): Promise<CallOutcome> => {
       try {
@@ -30,5 +36,6 @@ export async function callWithTimeout(fn: (signal: AbortSignal) => unknown, time
   } finally {
     stopWaiting.abort();
     abandon?.removeEventListener('abort', onAbandon);
+    interrupt?.removeEventListener('abort', onInterrupt);
   }
 }

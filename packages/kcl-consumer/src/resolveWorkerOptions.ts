@@ -20,7 +20,7 @@ import {
   signalOption,
   stringOption,
 } from '@shardline/core';
-import { defaultWorkerId, type BillingMode } from '@shardline/dynamo-lease';
+import { defaultWorkerId, resolveLeaseCoordinatorOptions, type BillingMode } from '@shardline/dynamo-lease';
 import { MAX_GET_RECORDS_LIMIT, MIN_TIME_BETWEEN_READS_MS } from '@shardline/kinesis-poller';
 import type { RecordHandler, RecordProcessorFactory } from './RecordProcessor';
 import type { Retrieval } from './Retrieval';
@@ -190,7 +190,7 @@ export function resolveWorkerOptions(input: WorkerOptions): ResolvedWorkerOption
   return {
     applicationName,
     tableName,
-    workerId: stringOption('worker.workerId', input.workerId, defaultWorkerId()),
+    workerId: stringOption('worker.workerId', input.workerId, defaultWorkerId(), { nonEmpty: true, maxLength: 1024 }),
     streams,
     multiStream: booleanOption('worker.multiStream', input.multiStream, streams.length > 1),
     processor,
@@ -203,8 +203,9 @@ export function resolveWorkerOptions(input: WorkerOptions): ResolvedWorkerOption
     failoverTimeMs,
     takerIntervalMs: input.takerIntervalMs === undefined ? undefined : integerOption('worker.takerIntervalMs', input.takerIntervalMs, 0, { min: 10, max: failoverTimeMs }),
     maxLeasesForWorker: input.maxLeasesForWorker === undefined ? undefined : integerOption('worker.maxLeasesForWorker', input.maxLeasesForWorker, 0, { min: 1 }),
-    maxLeasesToStealAtOneTime: input.maxLeasesToStealAtOneTime === undefined ? undefined : integerOption('worker.maxLeasesToStealAtOneTime', input.maxLeasesToStealAtOneTime, 1, { min: 0, max: 1000 }),
-    billingMode: input.billingMode,
+    maxLeasesToStealAtOneTime: input.maxLeasesToStealAtOneTime === undefined ? undefined : integerOption('worker.maxLeasesToStealAtOneTime', input.maxLeasesToStealAtOneTime, 1, { min: 1, max: 1000 }),
+    // The coordinator's own check, run now so that the error names the worker's field.
+    billingMode: input.billingMode === undefined ? undefined : resolveLeaseCoordinatorOptions({ tableName, billingMode: input.billingMode }, 'worker').billingMode,
     shardSyncIntervalMs: integerOption('worker.shardSyncIntervalMs', input.shardSyncIntervalMs, 60_000, { min: 100, max: 86_400_000 }),
     leaseCleanupDelayMs: integerOption('worker.leaseCleanupDelayMs', input.leaseCleanupDelayMs, 300_000, { min: 0, max: 86_400_000 * 30 }),
     processingTimeoutMs,

@@ -15,7 +15,7 @@ import type { Counter, Gauge, Histogram, Metrics } from '@shardline/core';
  * | `kcl_processor_errors_total` | counter | calls that threw, by `call` |
  * | `kcl_processor_timeouts_total` | counter | calls given up after `processingTimeoutMs`, by `call` |
  * | `kcl_shard_end_not_checkpointed_total` | counter | `shardEnded` returned without checkpointing `SHARD_END` |
- * | `kcl_shard_releases_total` | counter | leases given back by `reason` (`shard_end`, `failed`, `hung`, `retrieval`) |
+ * | `kcl_shard_releases_total` | counter | leases given back by `reason` (`shard_end`, `failed`, `hung`) |
  * | `kcl_leases_deleted_total` | counter | lease cleanup deletions by `reason` |
  *
  * Lease renewals, takes and checkpoints are the coordinator's `dynamo_lease_*` series; GetRecords
