@@ -1,12 +1,10 @@
 import { SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { compareSequenceNumbers, createKinesisClient, createLogger, MemoryMetrics } from '@shardline/core';
-import type { ShardBatch } from '@shardline/kinesis-poller';
-import { ShardMap, listShards } from '@shardline/kpl-aggregation';
-import { LeaseCoordinator } from '@shardline/dynamo-lease';
+import { type KinesisClientRecord, type RecordProcessor, type ShardContext, Worker } from '@shardline/kcl-consumer';
+import { ShardMap } from '@shardline/kpl-aggregation';
 import { Producer } from '@shardline/producer';
 import { createStream, startEmulators, uniqueName, waitForStreamActive } from '@shardline/testkit';
 import { randomUUID } from 'node:crypto';
-import { DemoWorker } from './DemoWorker';
 import type { DemoArgs } from './parseDemoArgs';
 
 /** What a demo run found. */
@@ -38,7 +36,7 @@ export async function runDemo(args: DemoArgs, say: (line: string) => void = (lin
   const metrics = new MemoryMetrics();
   const streamName = process.env.SHARDLINE_DEMO_STREAM ?? uniqueName('shardline-demo');
   const tableName = `${streamName}-leases`;
-  const workers: DemoWorker[] = [];
+  const workers: Worker[] = [];
   let producer: Producer | undefined;
   const seen = new Map<string, number>(); // record id → times consumed
   const byWorker = new Map<string, number>();
@@ -49,26 +47,45 @@ export async function runDemo(args: DemoArgs, say: (line: string) => void = (lin
     await createStream(kinesis, streamName, args.shards);
     say(`stream ${streamName}: ${args.shards} shards; lease table ${tableName}; ${args.workers} workers`);
 
-    // Shard sync: one lease per open shard, as the KCL's leader does at start.
-    const sync = new LeaseCoordinator({ tableName, workerId: 'shard-sync', clientOptions: { env }, logger: log });
-    await sync.createLeasesIfNotExist((await listShards(kinesis, { streamName }, true)).map((s) => ({ leaseKey: s.shardId, hashKeyRange: s.range })));
-    await sync.close();
-
-    const onBatch = (workerId: string, batch: ShardBatch): void => {
-      const now = performance.now();
-      byWorker.set(workerId, (byWorker.get(workerId) ?? 0) + batch.records.length);
-      if (batch.records.length && !firstDeliveryAt.has(batch.shardId)) firstDeliveryAt.set(batch.shardId, now);
-      if (batch.shardEnded) shardEndAt.set(batch.shardId, now);
-      let previous: (typeof batch.records)[number] | undefined;
-      for (const r of batch.records) {
+    const onRecords = (workerId: string, shardId: string, records: readonly KinesisClientRecord[]): void => {
+      byWorker.set(workerId, (byWorker.get(workerId) ?? 0) + records.length);
+      if (records.length && !firstDeliveryAt.has(shardId)) firstDeliveryAt.set(shardId, performance.now());
+      let previous: KinesisClientRecord | undefined;
+      for (const r of records) {
         if (previous && (previous.sequenceNumber === r.sequenceNumber ? previous.subSequenceNumber >= r.subSequenceNumber : compareSequenceNumbers(previous.sequenceNumber, r.sequenceNumber) > 0)) orderViolations++;
         previous = r;
         const id = r.data.toString('utf8', 0, 36);
         seen.set(id, (seen.get(id) ?? 0) + 1);
       }
     };
+    // The lifecycle shape: checkpoint each batch once it is recorded, and SHARD_END when the shard ends.
+    const processor = (workerId: string) => (shard: ShardContext): RecordProcessor => ({
+      processRecords: async ({ records, checkpointer }) => {
+        onRecords(workerId, shard.shardId, records);
+        await checkpointer.checkpoint();
+      },
+      shardEnded: async ({ checkpointer }) => {
+        shardEndAt.set(shard.shardId, performance.now());
+        await checkpointer.checkpoint();
+      },
+    });
+    // Each worker syncs shards to leases at start (the first creates them), creates child leases at
+    // a shard's end, and starts a child only once every parent has checkpointed SHARD_END.
     for (let i = 0; i < args.workers; i++) {
-      const worker = new DemoWorker({ workerId: `worker-${i + 1}`, streamName, tableName, kinesis, dynamoDb: { env }, failoverTimeMs: 3_000, logger: log, metrics, onBatch });
+      const workerId = `worker-${i + 1}`;
+      const worker = new Worker({
+        applicationName: tableName, // the lease table's name, by KCL convention
+        workerId,
+        streamName,
+        initialPosition: 'TRIM_HORIZON',
+        processor: processor(workerId),
+        failoverTimeMs: 3_000,
+        idleTimeBetweenReadsMs: 250,
+        clientOptions: { env },
+        logger: log,
+        metrics,
+      });
+      worker.on('error', (error) => log.warn({ err: error, workerId }, 'worker background task failed'));
       workers.push(worker);
       await worker.start();
     }
@@ -98,7 +115,7 @@ export async function runDemo(args: DemoArgs, say: (line: string) => void = (lin
       }
       if (args.handover && workers.length > 1 && i === Math.floor((args.records * 3) / 4)) {
         const leaving = workers.pop()!;
-        const held = leaving.shards;
+        const held = leaving.shards.map((s) => s.leaseKey);
         await leaving.stop();
         say(`handover: ${leaving.workerId} left gracefully while producing, released ${held.length} lease(s): ${held.join(', ') || 'none'}`);
       }
@@ -116,8 +133,7 @@ export async function runDemo(args: DemoArgs, say: (line: string) => void = (lin
     let lineageViolations = 0;
     say(`consumed ${seen.size}/${args.records} distinct records in ${consumedMs} ms; ${duplicates} re-deliveries (at-least-once); in order per shard: ${orderViolations === 0 ? 'yes' : `NO (${orderViolations})`}`);
     for (const [w, n] of [...byWorker].sort()) say(`  ${w}: ${n} records`);
-    const reporter = new LeaseCoordinator({ tableName, workerId: 'report', clientOptions: { env }, logger: log });
-    const leases = await reporter.table.listLeases().finally(() => reporter.close());
+    const leases = await workers[0]!.coordinator.table.listLeases();
     for (const l of leases) {
       const childFirst = firstDeliveryAt.get(l.leaseKey);
       for (const parent of l.parentShardIds) if (childFirst !== undefined && !(shardEndAt.get(parent)! <= childFirst)) lineageViolations++;

@@ -1,35 +1,31 @@
 import { AccessDeniedException, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { createKinesisClient, createNoopLogger, MemoryMetrics } from '@shardline/core';
-import { LeaseCoordinator } from '@shardline/dynamo-lease';
-import { listShards } from '@shardline/kpl-aggregation';
+import { createKinesisClient, createNoopLogger } from '@shardline/core';
+import { Worker } from '@shardline/kcl-consumer';
 import { createStream, injectFaults, startEmulators, uniqueName } from '@shardline/testkit';
-import { DemoWorker } from '../src/DemoWorker';
 
-describe('DemoWorker', () => {
-  it('gives back the lease of a shard whose processing failed, so the shard is read again from its checkpoint', async () => {
+describe('the demo worker (kcl-consumer Worker)', () => {
+  it('reads a shard again from its checkpoint after its first read fails with an error no retry fixes', async () => {
     const emulators = await startEmulators();
     const env = emulators.env;
-    const kinesis = createKinesisClient({ env });
+    const kinesis = createKinesisClient({ env, maxAttempts: 1 });
     const streamName = uniqueName('demo-worker');
-    const tableName = `${streamName}-leases`;
-    const worker = new DemoWorker({
+    const seen = new Set<string>();
+    const worker = new Worker({
+      applicationName: `${streamName}-leases`,
       workerId: 'w1',
       streamName,
-      tableName,
-      kinesis,
-      dynamoDb: { env },
+      initialPosition: 'TRIM_HORIZON',
+      handler: (records) => records.forEach((r) => seen.add(r.data.toString())),
+      kinesisClient: kinesis,
+      clientOptions: { env },
       failoverTimeMs: 3_000,
+      idleTimeBetweenReadsMs: 250,
+      processingRetryBackoff: { baseDelayMs: 50, maxDelayMs: 200 },
       logger: createNoopLogger(),
-      metrics: new MemoryMetrics(),
-      onBatch: (_w, batch) => batch.records.forEach((r) => seen.add(r.data.toString())),
     });
-    const seen = new Set<string>();
     try {
       await createStream(kinesis, streamName, 2);
       await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: Array.from({ length: 200 }, (_, i) => ({ PartitionKey: `k${i}`, Data: Buffer.from(`r${i}`) })) }));
-      const sync = new LeaseCoordinator({ tableName, workerId: 'sync', clientOptions: { env }, logger: createNoopLogger() });
-      await sync.createLeasesIfNotExist((await listShards(kinesis, { streamName }, true)).map((s) => ({ leaseKey: s.shardId })));
-      await sync.close();
       // The first read of every shard fails with an error no retry fixes.
       const failed = new Set<string>();
       injectFaults(kinesis, {
