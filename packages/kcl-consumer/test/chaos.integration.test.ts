@@ -1,0 +1,47 @@
+import { type ChaosResult, formatChaosResult, runChaos } from './chaos/chaos';
+
+// The short form of `pnpm --filter @shardline/kcl-consumer chaos`: every fault once, 3 s apart.
+describe('chaos: three worker processes through split, merge, SIGKILL, a new worker and SIGTERM', () => {
+  let result: ChaosResult;
+
+  beforeAll(async () => {
+    // SHARDLINE_CHAOS_RECORD=<file.jsonl> keeps every line the workers reported, to look into a failure.
+    const recordingFile = process.env.SHARDLINE_CHAOS_RECORD;
+    result = await runChaos({ durationMs: 18_000, recordsPerSecond: 150, drainTimeoutMs: 30_000, ...(recordingFile ? { recordingFile } : {}) });
+    console.log(formatChaosResult(result).join('\n'));
+  }, 110_000);
+
+  it('processes every record, in sequence order per shard, children after parents', () => {
+    expect(result.produced).toBeGreaterThan(2_000);
+    expect(result.producedAggregated).toBeGreaterThan(0);
+    expect(result.produceFailures).toBe(0);
+    expect(result.missing).toEqual([]);
+    expect(result.unexpected).toEqual([]);
+    expect(result.misplaced).toEqual([]);
+    expect(result.orderViolations).toEqual([]);
+    expect(result.lineageViolations).toEqual([]);
+  });
+
+  it('duplicates only records whose first delivery no checkpoint covered, by the SIGKILLed worker or one that lost the lease', () => {
+    expect(result.unexplainedDuplicates).toEqual([]);
+    // The SIGKILL lands mid-batch, so the killed worker always leaves records to re-deliver.
+    expect(result.killedMidBatch).toBe(true);
+    expect(result.duplicatesFromKilledWorker).toBeGreaterThan(0);
+    expect(result.duplicates).toBe(result.duplicatesFromKilledWorker + result.duplicatesFromLeaseLoss);
+  });
+
+  it('fails over within 1.5 × failoverTimeMs after SIGKILL, and hands over within one taker interval plus margin after SIGTERM', () => {
+    expect(result.failoverMs).toBeDefined();
+    expect(result.failoverMs!).toBeLessThanOrEqual(result.failoverBoundMs);
+    expect(result.handoverMs).toBeDefined();
+    expect(result.handoverMs!).toBeLessThanOrEqual(result.handoverBoundMs);
+  });
+
+  it('ends with every open lease owned by a live worker, balanced, and every worker exiting by itself on SIGTERM', () => {
+    const counts = Object.values(result.finalLeaseCounts);
+    expect(counts).toHaveLength(2);
+    expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+    for (const ms of Object.values(result.exitAfterSigtermMs)) expect(ms).toBeDefined();
+    expect(result.failures).toEqual([]);
+  });
+});
