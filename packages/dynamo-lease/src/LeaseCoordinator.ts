@@ -28,6 +28,13 @@ export interface LeaseCoordinatorEvents {
   /** This worker gave the lease back in DynamoDB (graceful stop or {@link LeaseCoordinator.releaseLease}). */
   leaseReleased: [lease: Lease];
   /**
+   * Another worker asked for this held lease (graceful handoff, for balancing): finish the work in
+   * hand, checkpoint, then {@link LeaseCoordinator.releaseLease} it, which hands it over. The lease
+   * stays held and checkpointable meanwhile, for up to `handoffTimeoutMs`. Without a listener the
+   * lease is handed over at once.
+   */
+  leaseHandoffRequested: [lease: Lease];
+  /**
    * A full scan of the table was read (each taker run and the start-up reclaim): every lease as
    * stored, finished ones included. Lets a consumer follow parent shards' progress at no extra cost.
    */
@@ -127,6 +134,8 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
   private takerChain: Promise<unknown> = Promise.resolve();
   private lastObservedAt = -Infinity;
   private taking = true;
+  /** Handoffs this worker asked for and is waiting on: lease key → monotonic time first seen. */
+  private readonly handoffs = new Map<string, number>();
 
   constructor(options: LeaseCoordinatorOptions) {
     super();
@@ -166,6 +175,11 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
       onRenewal: (result, error) => {
         this.metrics.renewals.add(1, { result });
         if (error !== undefined) this.reportError(error);
+      },
+      onHandoffRequested: (entry) => {
+        this.metrics.takes.add(1, { kind: 'handoff-requested-from-us', result: 'ok' });
+        if (entry.announced && this.listenerCount('leaseHandoffRequested') > 0) this.notify('leaseHandoffRequested', entry.lease);
+        else void this.releaseEntry(entry);
       },
     });
   }
@@ -461,6 +475,8 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
       this.notify('leasesScanned', leases);
       if (!this.taking) break;
       const heldLeaseKeys = new Set(this.renewer.list().map((e) => e.lease.leaseKey));
+      // A handoff to this worker still in progress counts as ours and is not taken early.
+      for (const key of this.pendingHandoffs(leases, observedAt)) heldLeaseKeys.add(key);
       // Finished shards need no worker: they are neither taken nor counted when balancing.
       const open = leases.filter((l) => !isFinishedLease(l));
       decision = decideLeasesToTake({ workerId: this.workerId, leases: open, heldLeaseKeys, ageMs: (l) => this.tracker.ageMs(l, observedAt) }, this.options, this.options.random);
@@ -476,12 +492,34 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
     return decision;
   }
 
+  /**
+   * Keys of leases handed to this worker whose outgoing holder is still finishing: it renews them
+   * (their counters move) and has not run past `handoffTimeoutMs`. Others (timed out, expired, or
+   * completed) are left to the taker, which takes them as usual.
+   */
+  private pendingHandoffs(leases: readonly Lease[], now: number): string[] {
+    const pending: string[] = [];
+    const seen = new Set<string>();
+    for (const lease of leases) {
+      if (lease.leaseOwner !== this.workerId || lease.checkpointOwner === undefined || lease.checkpointOwner === this.workerId) continue;
+      if (this.renewer.get(lease.leaseKey)) continue;
+      seen.add(lease.leaseKey);
+      const since = this.handoffs.get(lease.leaseKey) ?? now;
+      this.handoffs.set(lease.leaseKey, since);
+      if (now - since <= this.options.handoffTimeoutMs && !this.tracker.isExpired(lease, now)) pending.push(lease.leaseKey);
+      else this.logger.warn({ leaseKey: lease.leaseKey, outgoing: lease.checkpointOwner }, 'handoff not completed in time; taking the lease');
+    }
+    for (const key of this.handoffs.keys()) if (!seen.has(key)) this.handoffs.delete(key);
+    return pending;
+  }
+
   private async reclaimOwnLeases(): Promise<void> {
     const leases = await this.table.listLeases();
     const observedAt = this.options.clock.monotonicNow();
     this.tracker.observeAll(leases, observedAt);
     this.notify('leasesScanned', leases);
-    const mine = leases.filter((l) => l.leaseOwner === this.workerId && !isFinishedLease(l) && this.renewer.get(l.leaseKey) === undefined);
+    // A lease handed to this id by another worker is not cut short: the taker takes it once handed over.
+    const mine = leases.filter((l) => l.leaseOwner === this.workerId && l.checkpointOwner === undefined && !isFinishedLease(l) && this.renewer.get(l.leaseKey) === undefined);
     await Promise.all(mine.map((l) => this.take(l, 'reclaim')));
   }
 
@@ -495,8 +533,10 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
   private async take(lease: Lease, kind: TakeKind): Promise<TakeOutcome> {
     const { clock } = this.options;
     const sentAt = clock.monotonicNow();
-    // A previous owner that is still renewing believes it holds the lease until its next renewal fails.
-    const previousOwnerLive = lease.leaseOwner !== undefined && lease.leaseOwner !== this.workerId && !this.tracker.isExpired(lease, sentAt);
+    // A previous holder that is still renewing believes it holds the lease until its next renewal fails.
+    const previousHolder = lease.checkpointOwner ?? lease.leaseOwner;
+    const previousOwnerLive = previousHolder !== undefined && previousHolder !== this.workerId && !this.tracker.isExpired(lease, sentAt);
+    if (kind === 'steal' && this.options.gracefulHandoff && previousOwnerLive && lease.checkpointOwner === undefined) return this.requestHandoff(lease);
     let result;
     try {
       result = await this.table.takeLease(lease, this.workerId);
@@ -519,6 +559,30 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
     this.logger.info({ leaseKey: lease.leaseKey, kind, previousOwner: lease.leaseOwner, leaseCounter: result.lease.leaseCounter }, 'acquired lease');
     if (previousOwnerLive) this.announceLater(entry);
     else this.notify('leaseAcquired', entry.lease);
+    return 'taken';
+  }
+
+  /** Asks the live holder of `lease` to hand it over; the taker takes it once it has. */
+  private async requestHandoff(lease: Lease): Promise<TakeOutcome> {
+    let result;
+    try {
+      result = await this.table.requestHandoff(lease, this.workerId);
+    } catch (error) {
+      this.metrics.takes.add(1, { kind: 'handoff', result: 'error' });
+      this.logger.warn({ err: error, leaseKey: lease.leaseKey }, 'handoff request failed');
+      this.reportError(error);
+      return 'error';
+    }
+    const now = this.options.clock.monotonicNow();
+    if (!result.ok) {
+      this.metrics.takes.add(1, { kind: 'handoff', result: 'conflict' });
+      if (result.current) this.tracker.observe(result.current, now);
+      return 'conflict';
+    }
+    this.metrics.takes.add(1, { kind: 'handoff', result: 'ok' });
+    this.tracker.observe(result.lease, now);
+    this.handoffs.set(lease.leaseKey, now);
+    this.logger.info({ leaseKey: lease.leaseKey, from: lease.leaseOwner }, 'asked for a lease (graceful handoff)');
     return 'taken';
   }
 
@@ -546,7 +610,8 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
       if (entry.state !== 'held') return false;
       entry.state = 'releasing';
       try {
-        const result = await this.table.releaseLease(entry.lease);
+        // During a handoff, giving the lease back hands it to the worker that asked for it.
+        const result = entry.lease.checkpointOwner !== undefined ? await this.table.completeHandoff(entry.lease) : await this.table.releaseLease(entry.lease);
         if (result.ok) {
           this.renewer.drop(entry, 'stopped', true);
           this.metrics.released.add(1);
@@ -583,7 +648,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
     for (let i = 0; i < items.length; i += BULK_CONCURRENCY) await Promise.all(items.slice(i, i + BULK_CONCURRENCY).map(fn));
   }
 
-  private notify<K extends 'leaseAcquired' | 'leaseLost' | 'leaseReleased' | 'leasesScanned'>(event: K, ...args: LeaseCoordinatorEvents[K]): void {
+  private notify<K extends 'leaseAcquired' | 'leaseLost' | 'leaseReleased' | 'leasesScanned' | 'leaseHandoffRequested'>(event: K, ...args: LeaseCoordinatorEvents[K]): void {
     try {
       (this.emit as (e: K, ...a: LeaseCoordinatorEvents[K]) => boolean)(event, ...args);
     } catch (error) {

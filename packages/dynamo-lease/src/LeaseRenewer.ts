@@ -36,6 +36,8 @@ export interface HeldLease {
   tail: Promise<unknown>;
   /** A renewal is in flight. */
   renewing: boolean;
+  /** Another worker asked for this lease (graceful handoff): finish, checkpoint, then complete it. */
+  handingOff?: boolean;
 }
 
 /** Dependencies of a {@link LeaseRenewer}. @internal */
@@ -49,6 +51,17 @@ export interface LeaseRenewerOptions {
   readonly onLost: (lease: Lease, reason: LeaseLostReason) => void;
   /** Called after every renewal with its result, and the error when it failed (the lease is then kept until it expires). */
   readonly onRenewal: (result: 'ok' | 'recovered' | 'lost' | 'error', error?: unknown) => void;
+  /** Called once when a rejected write shows that another worker asked for the lease (graceful handoff). */
+  readonly onHandoffRequested: (entry: HeldLease) => void;
+}
+
+/**
+ * True when a rejected write of `entry` was rejected because another worker asked for the lease:
+ * the item names that worker as owner and this holder as `checkpointOwner`.
+ */
+function handoffRequested(entry: HeldLease, current: Lease | undefined): current is Lease {
+  const holder = entry.lease.checkpointOwner ?? entry.lease.leaseOwner;
+  return current !== undefined && holder !== undefined && current.checkpointOwner === holder && current.leaseOwner !== holder;
 }
 
 /**
@@ -196,6 +209,10 @@ export class LeaseRenewer {
       this.options.onRenewal(result.recoveredSpuriousRetry ? 'recovered' : 'ok');
       return;
     }
+    if (this.adoptHandoff(entry, result.current)) {
+      this.options.onRenewal('ok');
+      return;
+    }
     this.options.onRenewal('lost');
     this.options.logger.info({ leaseKey: entry.lease.leaseKey, newOwner: result.current?.leaseOwner }, 'lost lease: renewal rejected');
     this.drop(entry, lostReason(result.current));
@@ -214,19 +231,36 @@ export class LeaseRenewer {
       throw new LeaseLostError(`lease ${leaseKey} is not held by this acquisition (taken, expired or re-acquired since)`, { leaseKey });
     }
     return this.exclusive(entry, async () => {
-      this.assertWritable(entry, token);
-      const sentAt = this.options.clock.monotonicNow();
-      const result = await write(entry.lease);
-      if (result.ok) {
-        if (entry.state === 'held') {
-          entry.lease = result.lease;
-          entry.lastRenewedAt = sentAt;
+      for (let attempt = 0; ; attempt++) {
+        this.assertWritable(entry, token);
+        const sentAt = this.options.clock.monotonicNow();
+        const result = await write(entry.lease);
+        if (result.ok) {
+          if (entry.state === 'held') {
+            entry.lease = result.lease;
+            entry.lastRenewedAt = sentAt;
+          }
+          return result.lease;
         }
-        return result.lease;
+        // Asked to hand the lease over since the last write: the holder may still checkpoint.
+        if (attempt < 2 && this.adoptHandoff(entry, result.current)) continue;
+        this.drop(entry, lostReason(result.current));
+        throw new LeaseLostError(`lease ${leaseKey} was lost: now owned by ${result.current?.leaseOwner ?? 'nobody'}`, { leaseKey });
       }
-      this.drop(entry, lostReason(result.current));
-      throw new LeaseLostError(`lease ${leaseKey} was lost: now owned by ${result.current?.leaseOwner ?? 'nobody'}`, { leaseKey });
     });
+  }
+
+  /** Takes on a handoff request found by a rejected write; false when the rejection means something else. */
+  private adoptHandoff(entry: HeldLease, current: Lease | undefined): boolean {
+    if (entry.state !== 'held' || !handoffRequested(entry, current)) return false;
+    const first = !entry.handingOff;
+    entry.lease = current;
+    entry.handingOff = true;
+    if (first) {
+      this.options.logger.info({ leaseKey: current.leaseKey, newOwner: current.leaseOwner }, 'handoff requested: finishing and checkpointing before handing the lease over');
+      this.options.onHandoffRequested(entry);
+    }
+    return true;
   }
 
   private assertWritable(entry: HeldLease, token: string): void {

@@ -220,13 +220,15 @@ export class LeaseTable {
 
   /**
    * Renews a held lease: `leaseCounter = counter + 1`, conditioned on the counter and owner being
-   * what the holder last wrote and on no KCL 3.x handoff being pending (`checkpointOwner` absent).
+   * what the holder last wrote and on no handoff being pending (`checkpointOwner` absent). A holder
+   * handing the lease over (it is the `checkpointOwner`) renews on `checkpointOwner` instead, so
+   * it can finish and checkpoint before {@link completeHandoff}.
    */
   async renewLease(lease: Lease): Promise<LeaseWriteResult> {
-    const owner = requireOwner(lease, 'renewLease');
+    const holder = requireHolder(lease, 'renewLease');
     const next = lease.leaseCounter + 1;
-    const update = this.holderUpdate(lease, owner).expectAbsent(A.checkpointOwner);
-    return this.conditionalUpdate('renew', lease.leaseKey, update, (c) => c.leaseOwner === owner && c.leaseCounter === next);
+    const update = this.holderUpdate(lease, holder);
+    return this.conditionalUpdate('renew', lease.leaseKey, update, (c) => holderOf(c) === holder && c.checkpointOwner === lease.checkpointOwner && c.leaseCounter === next);
   }
 
   /**
@@ -264,6 +266,38 @@ export class LeaseTable {
   }
 
   /**
+   * Asks the live holder of a lease to hand it to `newOwner` (the KCL 3.x graceful handoff):
+   * `leaseOwner` becomes `newOwner`, `checkpointOwner` the current holder, and the counter is
+   * bumped; conditioned on the counter and owner observed and on no handoff being pending. The
+   * holder notices at its next renewal, finishes and checkpoints, then {@link completeHandoff}s.
+   */
+  async requestHandoff(lease: Lease, newOwner: string): Promise<LeaseWriteResult> {
+    const holder = requireOwner(lease, 'requestHandoff');
+    if (!newOwner || newOwner === holder) throw new InvalidArgumentError('requestHandoff needs a new owner other than the holder');
+    const next = lease.leaseCounter + 1;
+    const update = new UpdateExpressionBuilder()
+      .expectEquals(A.leaseCounter, numberValue(lease.leaseCounter))
+      .expectEquals(A.leaseOwner, ownerValue(holder))
+      .expectAbsent(A.checkpointOwner)
+      .set(A.leaseOwner, ownerValue(newOwner))
+      .set(A.checkpointOwner, ownerValue(holder))
+      .set(A.leaseCounter, numberValue(next))
+      .add(A.ownerSwitchesSinceCheckpoint, numberValue(1));
+    return this.conditionalUpdate('requestHandoff', lease.leaseKey, update, (c) => c.leaseOwner === newOwner && c.checkpointOwner === holder && c.leaseCounter === next);
+  }
+
+  /**
+   * Ends a handoff from the outgoing holder's side (it is the `checkpointOwner` of `lease`):
+   * removes `checkpointOwner` and bumps the counter, so the new owner takes it at once.
+   */
+  async completeHandoff(lease: Lease): Promise<LeaseWriteResult> {
+    if (lease.checkpointOwner === undefined) throw new InvalidArgumentError(`completeHandoff needs a lease being handed over (${lease.leaseKey} is not)`);
+    const next = lease.leaseCounter + 1;
+    const update = this.holderUpdate(lease, lease.checkpointOwner).remove(A.checkpointOwner);
+    return this.conditionalUpdate('completeHandoff', lease.leaseKey, update, (c) => c.checkpointOwner === undefined && c.leaseOwner === lease.leaseOwner && c.leaseCounter === next);
+  }
+
+  /**
    * Evicts whoever owns a lease (the KCL's `evictLease`): removes `leaseOwner` and adds 1 to the
    * counter, conditioned only on the owner being `lease.leaseOwner`.
    */
@@ -283,9 +317,9 @@ export class LeaseTable {
    * checkpoint, and bumps the counter; conditioned on counter and owner.
    */
   async checkpoint(lease: Lease, checkpoint: ExtendedSequenceNumber): Promise<LeaseWriteResult> {
-    const owner = requireOwner(lease, 'checkpoint');
+    const holder = requireHolder(lease, 'checkpoint');
     const next = lease.leaseCounter + 1;
-    const update = this.holderUpdate(lease, owner)
+    const update = this.holderUpdate(lease, holder)
       .set(A.checkpoint, { S: checkpoint.sequenceNumber })
       .set(A.checkpointSubSequenceNumber, numberValue(checkpoint.subSequenceNumber))
       .set(A.ownerSwitchesSinceCheckpoint, numberValue(0))
@@ -296,7 +330,7 @@ export class LeaseTable {
       'checkpoint',
       lease.leaseKey,
       update,
-      (c) => c.leaseOwner === owner && c.leaseCounter === next && sameSequence(c.checkpoint, checkpoint) && c.pendingCheckpoint === undefined,
+      (c) => holderOf(c) === holder && c.leaseCounter === next && sameSequence(c.checkpoint, checkpoint) && c.pendingCheckpoint === undefined,
     );
   }
 
@@ -305,13 +339,13 @@ export class LeaseTable {
    * `checkpoint` as it is; bumps the counter; conditioned on counter and owner.
    */
   async prepareCheckpoint(lease: Lease, pending: ExtendedSequenceNumber, state?: Uint8Array): Promise<LeaseWriteResult> {
-    const owner = requireOwner(lease, 'prepareCheckpoint');
+    const holder = requireHolder(lease, 'prepareCheckpoint');
     const next = lease.leaseCounter + 1;
-    const update = this.holderUpdate(lease, owner)
+    const update = this.holderUpdate(lease, holder)
       .set(A.pendingCheckpoint, { S: pending.sequenceNumber })
       .set(A.pendingCheckpointSubSequenceNumber, numberValue(pending.subSequenceNumber))
       .setOrRemove(A.pendingCheckpointState, state === undefined ? undefined : { B: state });
-    return this.conditionalUpdate('prepareCheckpoint', lease.leaseKey, update, (c) => c.leaseOwner === owner && c.leaseCounter === next && sameSequence(c.pendingCheckpoint, pending));
+    return this.conditionalUpdate('prepareCheckpoint', lease.leaseKey, update, (c) => holderOf(c) === holder && c.leaseCounter === next && sameSequence(c.pendingCheckpoint, pending));
   }
 
   /**
@@ -344,12 +378,15 @@ export class LeaseTable {
 
   // ---------------------------------------------------------------- plumbing
 
-  /** The fencing part of every write by the holder: counter and owner as last written, then counter + 1. */
-  private holderUpdate(lease: Lease, owner: string): UpdateExpressionBuilder {
-    return new UpdateExpressionBuilder()
-      .expectEquals(A.leaseCounter, numberValue(lease.leaseCounter))
-      .expectEquals(A.leaseOwner, ownerValue(owner))
-      .set(A.leaseCounter, numberValue(lease.leaseCounter + 1));
+  /**
+   * The fencing part of every write by the holder: counter and holder as last written, then
+   * counter + 1. The holder is `leaseOwner`, or `checkpointOwner` while it hands the lease over.
+   */
+  private holderUpdate(lease: Lease, holder: string): UpdateExpressionBuilder {
+    const update = new UpdateExpressionBuilder().expectEquals(A.leaseCounter, numberValue(lease.leaseCounter));
+    if (lease.checkpointOwner === undefined) update.expectEquals(A.leaseOwner, ownerValue(holder)).expectAbsent(A.checkpointOwner);
+    else update.expectEquals(A.checkpointOwner, ownerValue(holder));
+    return update.set(A.leaseCounter, numberValue(lease.leaseCounter + 1));
   }
 
   private async conditionalUpdate(operation: string, leaseKey: string, update: UpdateExpressionBuilder, isOwnWrite: (current: Lease) => boolean): Promise<LeaseWriteResult> {
@@ -422,6 +459,17 @@ class ConditionFailure extends Error {
   ) {
     super(CONDITION_FAILED, { cause });
   }
+}
+
+/** Who writes a lease as its holder: the outgoing `checkpointOwner` during a handoff, else the owner. */
+export function holderOf(lease: Lease): string | undefined {
+  return lease.checkpointOwner ?? lease.leaseOwner;
+}
+
+function requireHolder(lease: Lease, operation: string): string {
+  const holder = holderOf(lease);
+  if (holder === undefined) throw new InvalidArgumentError(`${operation} needs a lease with an owner (${lease.leaseKey} has none)`);
+  return holder;
 }
 
 function requireOwner(lease: Lease, operation: string): string {

@@ -150,6 +150,14 @@ export interface LeaseCoordinatorOptions {
   readonly enablePriorityLeaseAssignment?: boolean;
   /** Lease renewals in flight at once. Default 20 (as the KCL's `maxLeaseRenewalThreads`). */
   readonly maxConcurrentRenewals?: number;
+  /**
+   * Steal for balancing by graceful handoff (the KCL 3.x protocol: `leaseOwner` = this worker,
+   * `checkpointOwner` = the holder, which finishes and checkpoints before handing over), so a
+   * rebalance re-delivers nothing. Default true. With false, steals take the lease at once.
+   */
+  readonly gracefulHandoff?: boolean;
+  /** How long a holder may take to complete a requested handoff before the lease is taken anyway, in ms. Default `failoverTimeMs`. */
+  readonly handoffTimeoutMs?: number;
   /** Create the table when it does not exist. Default true. */
   readonly createTableIfNotExists?: boolean;
   /** Billing of a table the coordinator creates. Default `'PAY_PER_REQUEST'`. */
@@ -187,6 +195,8 @@ export interface ResolvedLeaseCoordinatorOptions {
   readonly veryOldLeaseMultiplier: number;
   readonly enablePriorityLeaseAssignment: boolean;
   readonly maxConcurrentRenewals: number;
+  readonly gracefulHandoff: boolean;
+  readonly handoffTimeoutMs: number;
   readonly createTableIfNotExists: boolean;
   readonly billingMode: BillingMode;
   readonly tableActiveTimeoutMs: number;
@@ -209,6 +219,8 @@ const COORDINATOR_KEYS = [
   'veryOldLeaseMultiplier',
   'enablePriorityLeaseAssignment',
   'maxConcurrentRenewals',
+  'gracefulHandoff',
+  'handoffTimeoutMs',
   'createTableIfNotExists',
   'billingMode',
   'tableActiveTimeoutMs',
@@ -257,6 +269,8 @@ export function resolveLeaseCoordinatorOptions(input: LeaseCoordinatorOptions, p
     veryOldLeaseMultiplier: integerOption(`${path}.veryOldLeaseMultiplier`, input.veryOldLeaseMultiplier, 3, { min: 1, max: 1_000 }),
     enablePriorityLeaseAssignment: booleanOption(`${path}.enablePriorityLeaseAssignment`, input.enablePriorityLeaseAssignment, true),
     maxConcurrentRenewals: integerOption(`${path}.maxConcurrentRenewals`, input.maxConcurrentRenewals, 20, { min: 1, max: 1_000 }),
+    gracefulHandoff: booleanOption(`${path}.gracefulHandoff`, input.gracefulHandoff, true),
+    handoffTimeoutMs: integerOption(`${path}.handoffTimeoutMs`, input.handoffTimeoutMs, failoverTimeMs, { min: 0, max: 86_400_000 }),
     createTableIfNotExists: booleanOption(`${path}.createTableIfNotExists`, input.createTableIfNotExists, true),
     billingMode: billingModeOption(`${path}.billingMode`, input.billingMode),
     tableActiveTimeoutMs: integerOption(`${path}.tableActiveTimeoutMs`, input.tableActiveTimeoutMs, 300_000, { min: 0, max: 3_600_000 }),

@@ -102,6 +102,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       ...(o.maxLeasesForWorker !== undefined ? { maxLeasesForWorker: o.maxLeasesForWorker } : {}),
       ...(o.maxLeasesToStealAtOneTime !== undefined ? { maxLeasesToStealAtOneTime: o.maxLeasesToStealAtOneTime } : {}),
       ...(o.billingMode !== undefined ? { billingMode: o.billingMode } : {}),
+      ...(o.gracefulHandoff !== undefined ? { gracefulHandoff: o.gracefulHandoff } : {}),
+      ...(o.handoffTimeoutMs !== undefined ? { handoffTimeoutMs: o.handoffTimeoutMs } : {}),
       ...(o.dynamoDbClient ? { client: o.dynamoDbClient } : { clientOptions: o.clientOptions }),
       clock: o.clock,
       logger: o.logger,
@@ -120,6 +122,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.log.info({ leaseKey: lease.leaseKey, reason }, 'lease lost');
       this.consumers.get(lease.leaseKey)?.leaseLost();
       this.notify('leaseLost', lease.leaseKey);
+    });
+    this.coordinator.on('leaseHandoffRequested', (lease) => {
+      // Another worker balances by asking for this lease: finish the batch, checkpoint, hand it over.
+      const consumer = this.consumers.get(lease.leaseKey);
+      if (consumer) consumer.requestShutdown();
+      else void this.handOver(lease.leaseKey, 'not processed here');
     });
     this.coordinator.on('error', (error) => this.reportError(error));
   }
@@ -276,6 +284,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.cooldownUntil.set(key, clock.monotonicNow() + processingRetryBackoff.baseDelayMs);
       this.notify('processorFailed', key, outcome);
     }
+    // A 'shutdown' while running is a requested handoff: the processor has checkpointed, hand over.
+    if (outcome === 'shutdown' && this.state === 'running') return this.handOver(key, 'processor finished');
     if (outcome === 'shard-ended' || outcome === 'finished-earlier' || outcome === 'failed' || outcome === 'hung') {
       if (this.state !== 'running') return; // the stop releases it with the others
       const reason = outcome === 'shard-ended' || outcome === 'finished-earlier' ? 'shard_end' : outcome;
@@ -286,6 +296,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
       });
       this.log.info({ leaseKey: key, outcome, released }, 'lease given back');
     }
+  }
+
+  private async handOver(leaseKey: string, why: string): Promise<void> {
+    const handed = await this.coordinator.releaseLease(leaseKey).catch((error: unknown) => {
+      this.log.warn({ err: error, leaseKey }, 'could not hand the lease over; the other worker takes it after the handoff timeout');
+      return false;
+    });
+    this.log.info({ leaseKey, handed, why }, 'lease handed over to the worker that asked for it');
   }
 
   private async runSyncLoop(): Promise<void> {

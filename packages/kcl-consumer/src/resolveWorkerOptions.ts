@@ -66,6 +66,14 @@ export interface WorkerOptions {
   readonly maxLeasesToStealAtOneTime?: number;
   /** Billing of a lease table the worker creates. Default `'PAY_PER_REQUEST'`. */
   readonly billingMode?: BillingMode;
+  /**
+   * Balance by graceful handoff (the KCL 3.x protocol): a worker taking a lease from a live one asks
+   * for it, and the holder finishes its batch, checkpoints and hands it over, so a rebalance
+   * re-delivers nothing. Default true; false steals at once, as the KCL 2.x.
+   */
+  readonly gracefulHandoff?: boolean;
+  /** How long a holder may take to hand over a requested lease before it is taken anyway, in ms. Default `failoverTimeMs`. */
+  readonly handoffTimeoutMs?: number;
   /** Milliseconds between shard syncs (ListShards, lease creation, cleanup); the KCL's `shardSyncIntervalMillis`. Default 60,000. */
   readonly shardSyncIntervalMs?: number;
   /** How long a finished or orphaned lease stays before it is deleted, in ms (the KCL's `completedLeaseCleanupIntervalMillis`). Default 300,000. */
@@ -113,6 +121,8 @@ export interface ResolvedWorkerOptions {
   readonly maxLeasesForWorker: number | undefined;
   readonly maxLeasesToStealAtOneTime: number | undefined;
   readonly billingMode: BillingMode | undefined;
+  readonly gracefulHandoff: boolean | undefined;
+  readonly handoffTimeoutMs: number | undefined;
   readonly shardSyncIntervalMs: number;
   readonly leaseCleanupDelayMs: number;
   readonly processingTimeoutMs: number;
@@ -131,7 +141,7 @@ export interface ResolvedWorkerOptions {
 const KNOWN = [
   'applicationName', 'tableName', 'workerId', 'streamName', 'streams', 'multiStream', 'initialPosition', 'processor', 'handler', 'autoCheckpoint',
   'processEmptyBatches', 'maxRecords', 'idleTimeBetweenReadsMs', 'retrieval', 'failoverTimeMs', 'takerIntervalMs', 'maxLeasesForWorker',
-  'maxLeasesToStealAtOneTime', 'billingMode', 'shardSyncIntervalMs', 'leaseCleanupDelayMs', 'processingTimeoutMs', 'maxProcessingAttempts',
+  'maxLeasesToStealAtOneTime', 'billingMode', 'gracefulHandoff', 'handoffTimeoutMs', 'shardSyncIntervalMs', 'leaseCleanupDelayMs', 'processingTimeoutMs', 'maxProcessingAttempts',
   'processingRetryBackoff', 'shutdownTimeoutMs', 'kinesisClient', 'dynamoDbClient', 'clientOptions', 'clock', 'logger', 'metrics', 'signal',
 ] as const;
 
@@ -206,6 +216,8 @@ export function resolveWorkerOptions(input: WorkerOptions): ResolvedWorkerOption
     maxLeasesToStealAtOneTime: input.maxLeasesToStealAtOneTime === undefined ? undefined : integerOption('worker.maxLeasesToStealAtOneTime', input.maxLeasesToStealAtOneTime, 1, { min: 1, max: 1000 }),
     // The coordinator's own check, run now so that the error names the worker's field.
     billingMode: input.billingMode === undefined ? undefined : resolveLeaseCoordinatorOptions({ tableName, billingMode: input.billingMode }, 'worker').billingMode,
+    gracefulHandoff: input.gracefulHandoff === undefined ? undefined : booleanOption('worker.gracefulHandoff', input.gracefulHandoff, true),
+    handoffTimeoutMs: input.handoffTimeoutMs === undefined ? undefined : integerOption('worker.handoffTimeoutMs', input.handoffTimeoutMs, 0, { min: 0, max: 86_400_000 }),
     shardSyncIntervalMs: integerOption('worker.shardSyncIntervalMs', input.shardSyncIntervalMs, 60_000, { min: 100, max: 86_400_000 }),
     leaseCleanupDelayMs: integerOption('worker.leaseCleanupDelayMs', input.leaseCleanupDelayMs, 300_000, { min: 0, max: 86_400_000 * 30 }),
     processingTimeoutMs,
