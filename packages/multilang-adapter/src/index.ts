@@ -1,2 +1,3 @@
-// Filled by its own issue; see README.md.
-export {};
+export * from './protocol/messages';
+export { parseChildLine, parseDaemonLine } from './protocol/parseLine';
+export { LineSplitter, type LineSplitterEvents } from './protocol/LineSplitter';
