@@ -1,6 +1,6 @@
 import type { ExtendedSequenceNumber } from '@shardline/core';
 import type { DeaggregatedRecord } from '@shardline/kpl-aggregation';
-import type { RecordProcessorCheckpointer } from './RecordProcessorCheckpointer';
+import type { CheckpointPosition, PreparedCheckpointer } from './RecordProcessorCheckpointer';
 
 /**
  * One user record as a processor receives it: KPL aggregates are expanded, so `subSequenceNumber`
@@ -8,6 +8,24 @@ import type { RecordProcessorCheckpointer } from './RecordProcessorCheckpointer'
  * @public
  */
 export type KinesisClientRecord = DeaggregatedRecord;
+
+/**
+ * What a processor checkpoints with. In the worker it is a `RecordProcessorCheckpointer`; under
+ * the MultiLang protocol (`@shardline/multilang-adapter`) it sends the checkpoint to the daemon.
+ * A processor typed against this interface runs unchanged in both.
+ * @public
+ */
+export interface ShardCheckpointer {
+  /**
+   * Commits a checkpoint: with no argument at the last record delivered (`SHARD_END` during
+   * `shardEnded`); else at `position` (with `subSequenceNumber` when `position` is a string).
+   */
+  checkpoint(position?: CheckpointPosition, subSequenceNumber?: number): Promise<void>;
+  /** Writes a pending checkpoint with optional application state (two-phase). */
+  prepareCheckpoint(position?: CheckpointPosition, state?: Uint8Array): Promise<PreparedCheckpointer>;
+  /** The last committed checkpoint, when known. */
+  readonly lastCheckpoint: ExtendedSequenceNumber | undefined;
+}
 
 /** Which shard a processor works on. @public */
 export interface ShardContext {
@@ -36,7 +54,7 @@ export interface ProcessRecordsInput {
   /** How far this batch is behind the tip of the shard, in milliseconds, as Kinesis reported it. */
   readonly millisBehindLatest: number | undefined;
   /** Records progress; positions up to the last record of this batch are allowed. */
-  readonly checkpointer: RecordProcessorCheckpointer;
+  readonly checkpointer: ShardCheckpointer;
   /** True for the shard's last batch: `shardEnded` follows. */
   readonly isAtShardEnd: boolean;
   /**
@@ -50,13 +68,13 @@ export interface ProcessRecordsInput {
 /** Input of {@link RecordProcessor.shardEnded}. @public */
 export interface ShardEndedInput {
   /** Must be used to checkpoint `SHARD_END` (`checkpoint()` with no argument does it). */
-  readonly checkpointer: RecordProcessorCheckpointer;
+  readonly checkpointer: ShardCheckpointer;
 }
 
 /** Input of {@link RecordProcessor.shutdownRequested}. @public */
 export interface ShutdownRequestedInput {
   /** The lease is still held: checkpoint what was processed. */
-  readonly checkpointer: RecordProcessorCheckpointer;
+  readonly checkpointer: ShardCheckpointer;
 }
 
 /**
@@ -88,7 +106,7 @@ export interface RecordHandlerContext extends ShardContext {
   readonly millisBehindLatest: number | undefined;
   readonly isAtShardEnd: boolean;
   /** For checkpoints of your own (with `autoCheckpoint: false`). */
-  readonly checkpointer: RecordProcessorCheckpointer;
+  readonly checkpointer: ShardCheckpointer;
   readonly signal: AbortSignal;
 }
 

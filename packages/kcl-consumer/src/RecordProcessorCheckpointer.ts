@@ -1,5 +1,6 @@
 import { ExtendedSequenceNumber, InvalidArgumentError, isSentinelCheckpoint, ShardlineError } from '@shardline/core';
 import type { Checkpointer } from '@shardline/dynamo-lease';
+import type { ShardCheckpointer } from './RecordProcessor';
 
 /**
  * A position to checkpoint at: an {@link ExtendedSequenceNumber}, a record (its sequence and
@@ -46,7 +47,7 @@ function toPosition(position: CheckpointPosition, subSequenceNumber: number | un
  * lifecycle call it was handed to (timed out, failed, or the shard was shut down).
  * @public
  */
-export class RecordProcessorCheckpointer {
+export class RecordProcessorCheckpointer implements ShardCheckpointer {
   private sequenceNumberAtShardEnd: ExtendedSequenceNumber | undefined;
   private revokedWith: ShardlineError | undefined;
 

@@ -8,6 +8,7 @@ export type {
   RecordHandlerContext,
   RecordProcessor,
   RecordProcessorFactory,
+  ShardCheckpointer,
   ShardContext,
   ShardEndedInput,
   ShutdownRequestedInput,

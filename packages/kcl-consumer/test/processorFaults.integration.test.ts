@@ -9,7 +9,7 @@ import {
   MemoryMetrics,
   PollingRetrieval,
   type RecordProcessor,
-  type RecordProcessorCheckpointer,
+  type ShardCheckpointer,
   type ShardContext,
   ShutdownError,
   Worker,
@@ -172,7 +172,7 @@ describe('processor faults against kinesalite + dynalite', () => {
     const ledger = new Ledger();
     const metrics = new MemoryMetrics();
     let processors = 0;
-    let hung: { checkpointer: RecordProcessorCheckpointer; signal: AbortSignal; records: readonly KinesisClientRecord[]; at: number } | undefined;
+    let hung: { checkpointer: ShardCheckpointer; signal: AbortSignal; records: readonly KinesisClientRecord[]; at: number } | undefined;
     const worker = await startWorker({
       streamName,
       metrics,
@@ -290,7 +290,7 @@ describe('processor faults against kinesalite + dynalite', () => {
     const expected = await putRecords(t.kinesis, streamName, 100);
     const [[target], [other, otherIds]] = sortedShards(expected) as [[string, string[]], [string, string[]]];
     const ledger = new Ledger();
-    let hung: { checkpointer: RecordProcessorCheckpointer; signal: AbortSignal } | undefined;
+    let hung: { checkpointer: ShardCheckpointer; signal: AbortSignal } | undefined;
     const worker = await startWorker({
       streamName,
       processingTimeoutMs: 60_000,
@@ -330,7 +330,7 @@ describe('processor faults against kinesalite + dynalite', () => {
     await createStream(t.kinesis, streamName, 2);
     const expected = await putRecords(t.kinesis, streamName, 100);
     const ledger = new Ledger();
-    const hungCheckpointers: RecordProcessorCheckpointer[] = [];
+    const hungCheckpointers: ShardCheckpointer[] = [];
     const worker = await startWorker({
       streamName,
       processingTimeoutMs: 60_000,

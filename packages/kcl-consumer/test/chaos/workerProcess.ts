@@ -12,7 +12,7 @@
  * reports that.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { createLogger, handleShutdownSignals, type RecordProcessor, type RecordProcessorCheckpointer, type ShardContext, Worker } from '../../src';
+import { createLogger, handleShutdownSignals, type RecordProcessor, type ShardCheckpointer, type ShardContext, Worker } from '../../src';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -43,7 +43,7 @@ let instances = 0;
 /** The lifecycle processor: reports every call, checkpoints after each batch. */
 function processor(shard: ShardContext): RecordProcessor {
   const base = { pi: ++instances, shardId: shard.shardId };
-  const checkpoint = async (checkpointer: RecordProcessorCheckpointer, during: string): Promise<void> => {
+  const checkpoint = async (checkpointer: ShardCheckpointer, during: string): Promise<void> => {
     try {
       await checkpointer.checkpoint();
       emit({ type: 'checkpointed', ...base, during, position: checkpointer.lastCheckpoint?.toString() });

@@ -1,9 +1,9 @@
 // README "Example: the lifecycle processor"; the README imports the package by name instead of ../../src.
-import { type RecordProcessorCheckpointer, type RecordProcessorFactory, Worker } from '../../src';
+import { type RecordProcessorFactory, type ShardCheckpointer, Worker } from '../../src';
 import { Warehouse } from './app'; // your code: buffers rows, writes them in bulk
 const loader: RecordProcessorFactory = ({ shardId }) => {
   const rows = new Warehouse(shardId);
-  const commit = async (checkpointer: RecordProcessorCheckpointer): Promise<void> => { await rows.flush(); await checkpointer.checkpoint(); };
+  const commit = async (checkpointer: ShardCheckpointer): Promise<void> => { await rows.flush(); await checkpointer.checkpoint(); };
   return {
     initialize: ({ checkpoint }) => console.log(`${shardId} resumes after ${checkpoint.toString()}`),
     processRecords: async ({ records, checkpointer }) => { if (rows.add(records) >= 10_000) await commit(checkpointer); },
