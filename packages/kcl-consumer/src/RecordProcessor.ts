@@ -45,6 +45,12 @@ export interface InitializationInput extends ShardContext {
   readonly pendingCheckpoint: ExtendedSequenceNumber | undefined;
   /** Application state stored with {@link pendingCheckpoint}. */
   readonly pendingCheckpointState: Uint8Array | undefined;
+  /**
+   * Aborted when the worker gives up on this call (`processingTimeoutMs`, or `stop()` past
+   * `shutdownTimeoutMs`) or when the lease is lost. Always set by the worker; optional so that
+   * other callers of a processor (the MultiLang child side) need not make one.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Input of {@link RecordProcessor.processRecords}. @public */
@@ -69,12 +75,34 @@ export interface ProcessRecordsInput {
 export interface ShardEndedInput {
   /** Must be used to checkpoint `SHARD_END` (`checkpoint()` with no argument does it). */
   readonly checkpointer: ShardCheckpointer;
+  /**
+   * Aborted when the worker gives up on this call (`processingTimeoutMs`, or `stop()` past
+   * `shutdownTimeoutMs`) or when the lease is lost. Always set by the worker; optional so that
+   * other callers of a processor (the MultiLang child side) need not make one.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Input of {@link RecordProcessor.shutdownRequested}. @public */
 export interface ShutdownRequestedInput {
   /** The lease is still held: checkpoint what was processed. */
   readonly checkpointer: ShardCheckpointer;
+  /**
+   * Aborted when the worker gives up on this call (`processingTimeoutMs`, or `stop()` past
+   * `shutdownTimeoutMs`) or when the lease is lost. Always set by the worker; optional so that
+   * other callers of a processor (the MultiLang child side) need not make one.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** Input of {@link RecordProcessor.leaseLost}. @public */
+export interface LeaseLostInput {
+  /**
+   * Aborted when the worker gives up on this call (`processingTimeoutMs`, or `stop()` past
+   * `shutdownTimeoutMs`) or when the lease is lost. Always set by the worker; optional so that
+   * other callers of a processor (the MultiLang child side) need not make one.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -93,7 +121,7 @@ export interface ShutdownRequestedInput {
 export interface RecordProcessor {
   initialize?(input: InitializationInput): void | Promise<void>;
   processRecords(input: ProcessRecordsInput): void | Promise<void>;
-  leaseLost?(): void | Promise<void>;
+  leaseLost?(input?: LeaseLostInput): void | Promise<void>;
   shardEnded?(input: ShardEndedInput): void | Promise<void>;
   shutdownRequested?(input: ShutdownRequestedInput): void | Promise<void>;
 }

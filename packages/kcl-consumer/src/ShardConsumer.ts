@@ -143,7 +143,7 @@ export class ShardConsumer {
       const start = held.checkpoint ?? ExtendedSequenceNumber.TRIM_HORIZON;
       const input = { ...this.context, checkpoint: start, pendingCheckpoint: held.pendingCheckpoint, pendingCheckpointState: held.pendingCheckpointState };
       this.initialized = true;
-      await this.driver.withRetries('initialize', () => processor.initialize?.(input), this.keepTrying);
+      await this.driver.withRetries('initialize', (signal) => processor.initialize?.({ ...input, signal }), this.keepTrying);
       this.currentState = 'processing';
       this.log.info({ from: start.toString() }, 'processing shard');
       const end = await this.processLoop(processor, checkpointer, start);
@@ -280,8 +280,8 @@ export class ShardConsumer {
     const workerCheckpoints = options.autoCheckpoint || !processor.shardEnded;
     await this.driver.withRetries(
       'shardEnded',
-      async () => {
-        await processor.shardEnded?.({ checkpointer });
+      async (signal) => {
+        await processor.shardEnded?.({ checkpointer, signal });
         if (workerCheckpoints && !checkpointer.checkpointedShardEnd) await checkpointer.checkpoint();
       },
       this.keepTrying,
@@ -297,7 +297,7 @@ export class ShardConsumer {
       const processed = this.processed;
       if (this.d.options.autoCheckpoint && processed) await this.checkpointQuietly(checkpointer, processed);
       if (processor.shutdownRequested) {
-        const outcome = await this.driver.once('shutdownRequested', () => processor.shutdownRequested!({ checkpointer }));
+        const outcome = await this.driver.once('shutdownRequested', (signal) => processor.shutdownRequested!({ checkpointer, signal }));
         if (outcome !== 'ok') this.log.error({ err: outcome.error }, 'shutdownRequested threw; the lease is released anyway');
       }
     }
@@ -314,7 +314,7 @@ export class ShardConsumer {
       return;
     }
     try {
-      await this.driver.once('leaseLost', () => processor.leaseLost!());
+      await this.driver.once('leaseLost', (signal) => processor.leaseLost!({ signal }));
     } catch (error) {
       this.log.error({ err: error }, 'leaseLost did not return');
     } finally {

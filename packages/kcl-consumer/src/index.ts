@@ -3,6 +3,7 @@ export { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } 
 export type {
   InitializationInput,
   KinesisClientRecord,
+  LeaseLostInput,
   ProcessRecordsInput,
   RecordHandler,
   RecordHandlerContext,

@@ -8,7 +8,8 @@
  * both emulators first; a second Ctrl-C leaves at once).
  */
 import { parseArgs } from 'node:util';
-import { formatChaosResult, runChaos } from './chaos';
+import { runChaos } from './chaos';
+import { formatChaosResult } from './chaosResult';
 
 function usage(message: string): never {
   process.stderr.write(`${message}\nusage: runChaos [--minutes N] [--rate RECORDS_PER_SECOND] [--record FILE.jsonl] [--quiet]\n`);

@@ -3,7 +3,7 @@
  *
  * Configuration comes from the environment: the emulators' AWS_* variables, and
  * SHARDLINE_CHAOS_{STREAM,APP,WORKER,FAILOVER_MS,IDLE_MS,WORK_MS}. Everything the processors see goes to
- * stdout as one JSON line per event (see {@link ChaosLine} in `chaos.ts`); logs (warn and up) go
+ * stdout as one JSON line per event (see {@link ChaosLine} in `recording.ts`); logs (warn and up) go
  * to stderr.
  *
  * SIGTERM/SIGINT stop the worker gracefully through `handleShutdownSignals`; so does the end of
