@@ -53,7 +53,7 @@ export class PollingRetrieval implements Retrieval {
   constructor(private readonly options: PollingRetrievalOptions) {}
 
   createRetriever(target: RetrievalTarget): RecordsRetriever {
-    // Range-checked by default, so that the consumer can drop sub-records outside the shard (see ShardConsumer.deliver).
+    // KPL sub-records are range-checked by default, so that the consumer can drop those outside the shard (see ShardConsumer.deliver).
     const deaggregate = this.options.deaggregate ?? { outOfRange: 'report' as const };
     return new ShardReader({ ...this.options, deaggregate, streamName: target.streamName, shardId: target.shardId, startingPosition: target.startingPosition, shardRange: target.shardRange });
   }

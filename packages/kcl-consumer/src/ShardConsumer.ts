@@ -57,6 +57,8 @@ export class ShardConsumer {
   private retriever: { stop(): Promise<void> } | undefined;
   private checkpointer: RecordProcessorCheckpointer | undefined;
   private processed: ExtendedSequenceNumber | undefined;
+  /** The auto-checkpoint of the last batch: written while the next batch is fetched, done before it is processed. */
+  private checkpointInFlight: Promise<void> | undefined;
   /** True once `initialize` was called: only then does the processor get `leaseLost`. */
   private initialized = false;
   /** Records handed to the processor so far. */
@@ -214,6 +216,7 @@ export class ShardConsumer {
         }
       } finally {
         await retriever.stop();
+        await this.settleCheckpoint();
       }
     }
     return undefined;
@@ -221,10 +224,13 @@ export class ShardConsumer {
 
   private async deliver(processor: RecordProcessor, checkpointer: RecordProcessorCheckpointer, batch: RetrievedBatch): Promise<void> {
     const { options, instruments } = this.d;
+    await this.settleCheckpoint();
     // A sub-record outside the shard's hash-key range was put in an aggregate that landed on the
     // wrong shard (a reshard its producer had not seen yet); the producer writes it again to the
     // right shard ("Wrong Shard"), so it is skipped here, else it would be processed twice.
-    const records = batch.records.some((r) => r.outOfShardRange) ? batch.records.filter((r) => !r.outOfShardRange) : batch.records;
+    // Only KPL sub-records: a plain record is where Kinesis put it (by an explicit hash key, maybe).
+    const misplaced = (r: RetrievedBatch['records'][number]): boolean => r.aggregated && r.outOfShardRange === true;
+    const records = batch.records.some(misplaced) ? batch.records.filter((r) => !misplaced(r)) : batch.records;
     if (records.length < batch.records.length) this.log.debug({ skipped: batch.records.length - records.length }, 'skipped sub-records outside the shard hash-key range');
     // Checkpoints may cover the skipped records too: the bound is the batch's last record.
     const last = batch.records[batch.records.length - 1];
@@ -247,7 +253,15 @@ export class ShardConsumer {
       instruments.millisBehindLatest.set(batch.millisBehindLatest, this.labels);
     }
     if (lastRecord) this.processed = lastRecord;
-    if (options.autoCheckpoint && lastRecord && !batch.shardEnded) await this.checkpointQuietly(checkpointer, lastRecord);
+    // Not awaited here: the next GetRecords runs meanwhile (the write is awaited before the next batch is processed).
+    if (options.autoCheckpoint && lastRecord && !batch.shardEnded) this.checkpointInFlight = this.checkpointQuietly(checkpointer, lastRecord);
+  }
+
+  /** Waits for the auto-checkpoint in flight, if any (it never rejects). */
+  private async settleCheckpoint(): Promise<void> {
+    const inFlight = this.checkpointInFlight;
+    this.checkpointInFlight = undefined;
+    await inFlight;
   }
 
   /** Auto-checkpoint: a failure is logged, never fatal (the next batch's checkpoint covers it). */

@@ -1,3 +1,4 @@
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { createStream, uniqueName } from '@shardline/testkit';
 import { LeaseTable } from '@shardline/dynamo-lease';
 import { createDynamoDbClient } from '@shardline/core';
@@ -60,5 +61,23 @@ describe('Worker against kinesalite + dynalite', () => {
     await waitFor(() => second.distinct().size === 200, 30_000, 'next 200');
     await again.stop();
     expect([...second.distinct()].every((id) => id.startsWith('b-'))).toBe(true);
+  });
+});
+
+describe('Worker and explicit hash keys', () => {
+  it('processes a plain record put with an explicit hash key whatever its partition key hashes to', async () => {
+    const streamName = uniqueName('worker');
+    await createStream(t.kinesis, streamName, 2);
+    // 'pk-0' hashes to the upper shard; the explicit hash key 1 puts the record in the lower one.
+    await t.kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: [{ PartitionKey: 'pk-0', ExplicitHashKey: '1', Data: Buffer.from('placed by EHK') }, { PartitionKey: 'pk-0', Data: Buffer.from('plain') }] }));
+    const seen: string[] = [];
+    const worker = new Worker(testWorkerOptions(t, { applicationName: uniqueName('app'), streamName, handler: (records) => void seen.push(...records.map((r) => r.data.toString())) }));
+    await worker.start();
+    try {
+      await waitFor(() => seen.length === 2, 30_000, 'both records');
+    } finally {
+      await worker.stop();
+    }
+    expect(seen.sort()).toEqual(['placed by EHK', 'plain']);
   });
 });

@@ -80,8 +80,6 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
   private readonly labels: MetricLabels;
   private readonly m: PollerInstruments;
   private readonly deaggregator: Deaggregator | undefined;
-  /** True when every record must go through the deaggregator (hash-range check on plain records too). */
-  private readonly checkEveryRecord: boolean;
   private readonly controller = new AbortController();
   private readonly throttleBackoff: Backoff;
   private readonly retryBackoff: Backoff;
@@ -115,7 +113,6 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
     const d = this.o.deaggregate;
     const checkRange = d !== false && d.outOfRange !== undefined && this.o.shardRange !== undefined;
     this.deaggregator = d === false ? undefined : new Deaggregator({ ...d, ...(checkRange ? { shardRange: this.o.shardRange } : {}), metrics: this.o.metrics });
-    this.checkEveryRecord = checkRange;
     this.throttleBackoff = new Backoff(this.o.throttleBackoff);
     this.retryBackoff = new Backoff(this.o.retryBackoff);
     const start = this.o.startingPosition;
@@ -257,8 +254,10 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
     let bytes = 0;
     for (const r of raw) {
       bytes += r.Data?.byteLength ?? 0;
-      // Plain records skip the deaggregator: it would only hand them back, at twice the cost.
-      if (this.deaggregator && (this.checkEveryRecord || (r.Data !== undefined && hasKplMagic(r.Data)))) {
+      // Only aggregates go through the deaggregator. A plain record is never range-checked: Kinesis
+      // placed it by its explicit hash key, which GetRecords does not return, so its partition
+      // key's hash says nothing about whether it belongs here.
+      if (this.deaggregator && r.Data !== undefined && hasKplMagic(r.Data)) {
         for (const u of this.deaggregator.iterate(r)) this.accept(u, records);
       } else {
         this.accept(rawRecord(r), records);

@@ -1,5 +1,5 @@
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { MAX_HASH_KEY, MemoryMetrics, ShutdownError } from '@shardline/core';
+import { MAX_HASH_KEY, MemoryMetrics, partitionKeyToHashKey, ShutdownError } from '@shardline/core';
 import { Aggregator, type UserRecord } from '@shardline/kpl-aggregation';
 import { createStream, injectFaults, uniqueName } from '@shardline/testkit';
 import { MemoryPositionStore, Poller, type PollerOptions } from '../src';
@@ -199,6 +199,27 @@ describe('Poller lifecycle', () => {
     expect(reported.some((r) => r.outOfShardRange)).toBe(true);
     expect(reported[0]!.outOfShardRange).toBeUndefined();
     expect(await read('drop-aggregate')).toHaveLength(0);
+  });
+
+  it('never range-checks a plain record: one put with an explicit hash key is in its shard whatever its partition key hashes to', async () => {
+    const streamName = uniqueName('life');
+    await createStream(kinesis, streamName, 2);
+    // 'pk-0' hashes to the upper half; the explicit hash key puts the record in the lower shard.
+    expect(partitionKeyToHashKey('pk-0')).toBeGreaterThan(MAX_HASH_KEY / 2n);
+    const out = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: [{ PartitionKey: 'pk-0', ExplicitHashKey: '1', Data: Buffer.from('placed by EHK') }] }));
+    expect(out.Records![0]!.ShardId).toBe('shardId-000000000000');
+    for (const outOfRange of ['report', 'drop-aggregate'] as const) {
+      const got = new Collector();
+      const metrics = new MemoryMetrics();
+      const poller = new Poller(options(streamName, { deaggregate: { outOfRange }, metrics }));
+      const running = poller.run((b) => got.add(b));
+      await waitFor(() => got.count === 1, 30_000, 'the plain record');
+      await poller.stop();
+      await running;
+      const [record] = got.batches.flatMap((b) => b.records);
+      expect(record!.outOfShardRange).toBeUndefined();
+      expect(metrics.total('kpl_out_of_range_total')).toBe(0);
+    }
   });
 
   it('stop() during the start (ListShards failing and being retried) resolves cleanly', async () => {

@@ -1,0 +1,554 @@
+/**
+ * Worker benchmark. Prints `bench: <name> <value> <unit>` lines; every ratio (unit `x`) compares
+ * with a peer measured in the same run, over the same records, at the same concurrency.
+ *
+ * Rounds: each round runs every contender once, in an order that rotates from round to round,
+ * each with fresh SDK clients (the worker also with a fresh lease table, read from TRIM_HORIZON).
+ * A side's records/s is N over its median time; a ratio is the median over rounds of
+ * `peer time / worker time` within the round (neighbouring runs share the machine's load, which
+ * drifts between rounds on a shared machine).
+ *
+ * 1. Plain records (`worker-vs-raw-getrecords`): records/s delivered to a no-op `handler` by ONE
+ *    Worker with autoCheckpoint (one checkpoint write per batch), and without (`autoCheckpoint:
+ *    false`), versus the raw SDK loop: per shard, one concurrent loop of GetShardIterator
+ *    (TRIM_HORIZON) then GetRecords back-to-back with Limit 10,000 and NextShardIterator (no
+ *    200 ms floor: kinesalite does not enforce the 5 reads/s per shard, and each call takes
+ *    longer than that here anyway) — 100 B records pre-filled into one 4-shard stream.
+ *    The worker is timed from the moment it holds its first lease (its coordinator's first
+ *    `leaseAcquired`) until its handler has been given every record. Not timed: lease-table
+ *    creation, shard sync and the lease scan of `start()` (printed alone as
+ *    `worker-startup-to-first-lease`). Timed on both sides: GetShardIterator, every GetRecords,
+ *    the processing; for the worker also the takes of its other three leases and its checkpoints.
+ * 2. KPL-aggregated records (`worker-aggregated-vs-raw-deaggregate`): 100 B user records in
+ *    ≤ 50 KiB aggregates (ShardAggregator, so each lands on the shard that owns its keys); user
+ *    records/s of the worker (which deaggregates) versus the same raw loop deaggregating each
+ *    response with `Deaggregator.deaggregateAll` (@shardline/kpl-aggregation) with the checks
+ *    the worker applies by default: MD5 trailer verified, every sub-record checked against the
+ *    shard's hash-key range (`outOfRange: 'report'`), flagged ones not counted.
+ * 3. DynamoDB requests per lease-minute at failoverTimeMs 10,000: one worker holding the 8 leases
+ *    of an idle 8-shard stream; requests counted by a middleware (injectFaults) on the DynamoDB
+ *    client given to the worker over a window that opens once every lease is held; renewals,
+ *    taker scans, shard-sync scans (told apart from taker scans by the ListShards call each sync
+ *    makes, counted on the Kinesis client), checkpoints and other writes. Next to the Java KCL's
+ *    timer model for the same configuration — renew every F/3 − 25 ms per lease, taker scan every
+ *    2 × (F + 25 ms) per worker, as in the dynamo-lease bench — labelled `modelled`; the model
+ *    covers the renewer and the taker only.
+ *
+ * kinesalite and dynalite each run in a child process of their own (this file with `--serve
+ * kinesis|dynamodb`), so that neither emulator's CPU sits in the measured process and dynalite's
+ * work for the worker does not queue behind kinesalite's (they still share the machine's cores).
+ *
+ * BENCH_RECORDS (160,000), BENCH_AGGREGATED_RECORDS (400,000), BENCH_ROUNDS (5; aggregated runs are
+ * short, one large GetRecords per shard, so they get BENCH_AGGREGATED_ROUNDS, 9), BENCH_WINDOW_MS
+ * (60,000; one shard sync falls in a 60 s window) tune the run. Diagnostics: BENCH_PARTS
+ * (plain,aggregated,leases), BENCH_ONLY=<contender>, BENCH_TRACE=1 (time, CPU and GC of each run on
+ * stderr) or 2 (also a timeline of each worker run), BENCH_RETRIEVAL='<json>' (the worker
+ * contenders get `new PollingRetrieval({ client, ...json })`, e.g. `{"maxPrefetchBatches":1}`;
+ * not the default worker, so its lines are then not the worker's figures).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { createDynamoDbClient, createKinesisClient, type HashKeyRange, parseHashKeyRange } from '@shardline/core';
+import { Deaggregator, type KinesisRecord, ShardAggregator, ShardMap, type UserRecord } from '@shardline/kpl-aggregation';
+import { createStream, injectFaults, listAllShards, startEmulators, uniqueName } from '@shardline/testkit';
+import { PollingRetrieval, Worker } from '../src';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const N = Number(process.env.BENCH_RECORDS ?? 160_000);
+const AGGREGATED_N = Number(process.env.BENCH_AGGREGATED_RECORDS ?? 400_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** Aggregated runs are short (one large GetRecords per shard), so they get more rounds. */
+const AGGREGATED_ROUNDS = Number(process.env.BENCH_AGGREGATED_ROUNDS ?? 9);
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 60_000);
+const SHARDS = 4;
+const IDLE_SHARDS = 8;
+const F = 10_000;
+const EPSILON = 25;
+const RUN_TIMEOUT_MS = 120_000;
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'plain,aggregated,leases').split(','));
+/** BENCH_TRACE=1: each run's time and parent CPU on stderr; 2: also a timeline of each worker run. */
+const TRACE = Number(process.env.BENCH_TRACE ?? 0) >= 1;
+const TIMELINE = Number(process.env.BENCH_TRACE ?? 0) >= 2;
+/** BENCH_RETRIEVAL='{"maxPrefetchBatches":1}': the worker contenders use a PollingRetrieval with these read options (diagnostics; not the default worker). */
+const RETRIEVAL = process.env.BENCH_RETRIEVAL ? (JSON.parse(process.env.BENCH_RETRIEVAL) as Omit<ConstructorParameters<typeof PollingRetrieval>[0], 'client'>) : undefined;
+
+function print(name: string, value: number, unit: string): void {
+  const digits = unit === 'x' ? 2 : Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
+  console.log(`bench: ${name} ${value.toFixed(digits)} ${unit}`);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return NaN;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function cpuMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000;
+}
+
+/** Milliseconds of GC pauses so far (BENCH_TRACE only). */
+let gcMs = 0;
+if (Number(process.env.BENCH_TRACE ?? 0) >= 1) new PerformanceObserver((list) => list.getEntries().forEach((e) => (gcMs += e.duration))).observe({ entryTypes: ['gc'] });
+
+/**
+ * The ratio of two contenders: the median over rounds of `peer time / our time` within the same
+ * round (runs next to each other share the machine's load, which drifts between rounds).
+ */
+function pairedRatio(seconds: ReadonlyMap<string, readonly number[]>, peer: string, ours: string): number {
+  const p = seconds.get(peer)!;
+  const o = seconds.get(ours)!;
+  return median(p.map((t, i) => t / o[i]!));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// ------------------------------------------------------------------ emulators in child processes
+
+/** The child side: one emulator in this process; prints {"endpoint": …}, stops when stdin closes. */
+async function serve(service: 'kinesis' | 'dynamodb'): Promise<void> {
+  const emulators = await startEmulators({ kinesis: service === 'kinesis', dynamodb: service === 'dynamodb' });
+  process.stdout.write(JSON.stringify({ endpoint: service === 'kinesis' ? emulators.kinesisEndpoint : emulators.dynamoDbEndpoint }) + '\n');
+  process.stdin.resume();
+  process.stdin.on('end', () => void emulators.stop().then(() => process.exit(0)));
+}
+
+interface EmulatorProcess {
+  readonly endpoint: string;
+  readonly child: ChildProcess;
+}
+
+async function startEmulatorProcess(service: 'kinesis' | 'dynamodb'): Promise<EmulatorProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=shardline-source', __filename, '--serve', service], {
+    cwd: path.join(__dirname, '..'),
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${service} emulator exited with ${code}`)));
+    child.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { endpoint: string }).endpoint));
+  });
+  return { endpoint, child };
+}
+
+async function stopEmulatorProcess(p: EmulatorProcess | undefined): Promise<void> {
+  if (!p || p.child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => p.child.once('exit', () => resolve()));
+  p.child.stdin!.end();
+  await Promise.race([exited, sleep(5_000)]);
+  if (p.child.exitCode === null) p.child.kill();
+}
+
+// ------------------------------------------------------------------ setup (not measured)
+
+interface Endpoints {
+  readonly kinesis: string;
+  readonly dynamodb: string;
+}
+
+/** Clients as the worker builds its own: the reader retries per shard, so no SDK retries for Kinesis. */
+const kinesisClient = (e: Endpoints): KinesisClient => createKinesisClient({ endpoint: e.kinesis, env: {}, maxAttempts: 1 });
+const dynamoDbClient = (e: Endpoints) => createDynamoDbClient({ endpoint: e.dynamodb, env: {} });
+
+/**
+ * Puts entries in calls of at most 500 records and 1 MiB (kinesalite concatenates a request body
+ * chunk by chunk), 4 calls in flight, retrying a failed call; returns how many landed per shard.
+ */
+async function put(kinesis: KinesisClient, streamName: string, entries: PutRecordsRequestEntry[]): Promise<Map<string, number>> {
+  const chunks: PutRecordsRequestEntry[][] = [];
+  let chunk: PutRecordsRequestEntry[] = [];
+  let bytes = 0;
+  for (const e of entries) {
+    const size = e.Data!.length + e.PartitionKey!.length;
+    if (chunk.length === 500 || (chunk.length > 0 && bytes + size > 1024 * 1024)) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(e);
+    bytes += size;
+  }
+  if (chunk.length) chunks.push(chunk);
+  const perShard = new Map<string, number>();
+  const putter = async (): Promise<void> => {
+    for (let c = chunks.shift(); c; c = chunks.shift()) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const out = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: c }));
+          if (out.FailedRecordCount) throw new Error(`${out.FailedRecordCount} records failed`);
+          for (const r of out.Records!) perShard.set(r.ShardId!, (perShard.get(r.ShardId!) ?? 0) + 1);
+          break;
+        } catch (error) {
+          if (attempt >= 5) throw error;
+          await sleep(100 * attempt);
+        }
+      }
+    }
+  };
+  await Promise.all([putter(), putter(), putter(), putter()]);
+  return perShard;
+}
+
+/** `count` records of 100 random bytes with random 16-hex-digit partition keys (cut from one random buffer). */
+function randomRecords(count: number): UserRecord[] {
+  const pool = randomBytes(count * 108);
+  return Array.from({ length: count }, (_, i) => ({ partitionKey: pool.toString('hex', i * 108 + 100, i * 108 + 108), data: pool.subarray(i * 108, i * 108 + 100) }));
+}
+
+// ------------------------------------------------------------------ contenders
+
+/**
+ * The raw loop: per shard, concurrently, GetShardIterator then GetRecords back-to-back until the
+ * shard's `expected` Kinesis records are read. With `ranges` (the shards' hash-key ranges), each
+ * response goes through `Deaggregator.deaggregateAll` with the range check the worker applies by
+ * default (`outOfRange: 'report'`), and sub-records flagged outside the shard are not counted, as
+ * the worker skips them. Returns seconds and the user records seen.
+ */
+async function rawLoop(
+  kinesis: KinesisClient,
+  streamName: string,
+  perShard: Map<string, number>,
+  ranges?: ReadonlyMap<string, HashKeyRange>,
+): Promise<{ seconds: number; userRecords: number }> {
+  let userRecords = 0;
+  const cpu = process.cpuUsage();
+  const gcBefore = gcMs;
+  const started = performance.now();
+  await Promise.all(
+    [...perShard].map(async ([shardId, expected]) => {
+      const deaggregator = ranges ? new Deaggregator({ shardRange: ranges.get(shardId), outOfRange: 'report' }) : undefined;
+      let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      let n = 0;
+      while (n < expected) {
+        const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+        const records = out.Records ?? [];
+        n += records.length;
+        if (!deaggregator) userRecords += records.length;
+        else for (const r of deaggregator.deaggregateAll(records)) if (!r.outOfShardRange) userRecords++;
+        iterator = out.NextShardIterator;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  if (TRACE) console.error(`  raw: ${(seconds * 1000).toFixed(0)} ms, parent CPU ${cpuMs(process.cpuUsage(cpu)).toFixed(0)} ms, GC ${(gcMs - gcBefore).toFixed(0)} ms`);
+  return { seconds, userRecords };
+}
+
+interface WorkerRun {
+  /** From the first lease held to the last record handed to the handler. */
+  readonly seconds: number;
+  /** From start() to the first lease held. */
+  readonly startupMs: number;
+  /** Checkpoint writes while it ran. */
+  readonly checkpoints: number;
+  readonly batches: number;
+}
+
+/** One Worker, no-op handler, fresh lease table, from TRIM_HORIZON until `expected` user records came. */
+async function workerRun(endpoints: Endpoints, streamName: string, expected: number, autoCheckpoint: boolean): Promise<WorkerRun> {
+  const kinesis = kinesisClient(endpoints);
+  const dynamo = dynamoDbClient(endpoints);
+  let checkpoints = 0;
+  injectFaults(dynamo, {
+    before: ({ commandName, input }) => {
+      if (commandName === 'UpdateItemCommand' && classifyUpdate(input) === 'checkpoint') checkpoints++;
+    },
+  });
+  const t0 = performance.now();
+  const trace = (what: string): void => void (TIMELINE && console.error(`  +${(performance.now() - t0).toFixed(1)} ms ${what}`));
+  if (TIMELINE) {
+    injectFaults(kinesis, {
+      before: ({ commandName, input }) => trace(`> ${commandName} ${String(input.ShardId ?? '')}`),
+      after: ({ commandName }, output) => trace(`< ${commandName} ${(output.Records as unknown[] | undefined)?.length ?? ''}`),
+    });
+    injectFaults(dynamo, { before: ({ commandName, input }) => trace(`> ${commandName} ${commandName === 'UpdateItemCommand' ? classifyUpdate(input) : ''}`) });
+  }
+  let n = 0;
+  let batches = 0;
+  let firstHeldAt: number | undefined;
+  let doneAt: number | undefined;
+  let cpuAtFirstLease: NodeJS.CpuUsage | undefined;
+  let cpuUntilDone = 0;
+  let gcAtFirstLease = 0;
+  let gcUntilDone = 0;
+  let delivered!: () => void;
+  const allDelivered = new Promise<void>((resolve) => (delivered = resolve));
+  const worker = new Worker({
+    applicationName: uniqueName('bench-app'),
+    streamName,
+    initialPosition: 'TRIM_HORIZON',
+    kinesisClient: kinesis,
+    dynamoDbClient: dynamo,
+    autoCheckpoint,
+    ...(RETRIEVAL ? { retrieval: new PollingRetrieval({ client: kinesis, ...RETRIEVAL }) } : {}),
+    handler: (records, { shardId }) => {
+      trace(`handler ${shardId} ${records.length}`);
+      n += records.length;
+      batches++;
+      if (n >= expected && doneAt === undefined) {
+        doneAt = performance.now();
+        cpuUntilDone = cpuMs(process.cpuUsage(cpuAtFirstLease));
+        gcUntilDone = gcMs - gcAtFirstLease;
+        delivered();
+      }
+    },
+  });
+  worker.coordinator.on('leaseAcquired', (lease) => {
+    if (firstHeldAt === undefined) {
+      firstHeldAt = performance.now();
+      cpuAtFirstLease = process.cpuUsage();
+      gcAtFirstLease = gcMs;
+    }
+    trace(`leaseAcquired ${lease.leaseKey}`);
+  });
+  const startedAt = performance.now();
+  try {
+    await worker.start();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([allDelivered, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`worker delivered ${n} of ${expected} records`)), RUN_TIMEOUT_MS)))]);
+    clearTimeout(timer);
+  } finally {
+    await worker.stop();
+    kinesis.destroy();
+    dynamo.destroy();
+  }
+  if (n !== expected) throw new Error(`worker delivered ${n} records, expected ${expected}`);
+  if (TRACE) console.error(`  worker: ${(doneAt! - firstHeldAt!).toFixed(0)} ms, parent CPU ${cpuUntilDone.toFixed(0)} ms, GC ${gcUntilDone.toFixed(0)} ms`);
+  return { seconds: (doneAt! - firstHeldAt!) / 1000, startupMs: firstHeldAt! - startedAt, checkpoints, batches };
+}
+
+// ------------------------------------------------------------------ request classification
+
+type UpdateKind = 'renewal' | 'checkpoint' | 'other-update';
+
+/** Which lease write an UpdateItem is, from its expression (see LeaseTable). */
+function classifyUpdate(input: Record<string, unknown>): UpdateKind {
+  const expression = String(input.UpdateExpression ?? '');
+  if (/#checkpoint = /.test(expression) || /#pendingCheckpoint = /.test(expression)) return 'checkpoint';
+  // A renewal writes only the counter (conditioned on owner and counter).
+  if (/^SET #leaseCounter = :v\d+$/.test(expression)) return 'renewal';
+  return 'other-update';
+}
+
+// ------------------------------------------------------------------ parts
+
+type Contender = { readonly name: string; readonly run: () => Promise<number> };
+
+/** Runs every contender once per round, rotating who goes first; returns seconds per contender. */
+async function alternate(all: readonly Contender[], label: string, records: number, rounds = ROUNDS): Promise<Map<string, number[]>> {
+  // BENCH_ONLY=<name>: that contender alone (for profiling); its ratio lines are then meaningless.
+  const contenders = process.env.BENCH_ONLY ? all.filter((c) => c.name === process.env.BENCH_ONLY) : all;
+  const seconds = new Map<string, number[]>(all.map((c) => [c.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!);
+    for (const c of order) seconds.get(c.name)!.push(await c.run());
+    const first = seconds.get(contenders[0]!.name)![round]!;
+    console.error(
+      `${label} round ${round + 1}: ${contenders.map((c) => `${c.name} ${(records / seconds.get(c.name)![round]!).toFixed(0)}/s (${(first / seconds.get(c.name)![round]!).toFixed(2)}x)`).join(', ')}`,
+    );
+  }
+  return seconds;
+}
+
+async function plainRecords(endpoints: Endpoints, setup: KinesisClient): Promise<void> {
+  const streamName = uniqueName('bench-plain');
+  await createStream(setup, streamName, SHARDS);
+  const putStarted = performance.now();
+  const perShard = await put(
+    setup,
+    streamName,
+    randomRecords(N).map((r) => ({ PartitionKey: r.partitionKey, Data: r.data })),
+  );
+  console.error(`put ${N} plain records in ${((performance.now() - putStarted) / 1000).toFixed(1)} s: ${[...perShard.values()].join(', ')} per shard`);
+  const startup: number[] = [];
+  const checkpointsPerRun: number[] = [];
+  const batchesPerRun: number[] = [];
+  const worker = (autoCheckpoint: boolean) => async (): Promise<number> => {
+    const r = await workerRun(endpoints, streamName, N, autoCheckpoint);
+    startup.push(r.startupMs);
+    if (autoCheckpoint) {
+      checkpointsPerRun.push(r.checkpoints);
+      batchesPerRun.push(r.batches);
+    }
+    return r.seconds;
+  };
+  const seconds = await alternate(
+    [
+      {
+        name: 'raw',
+        run: async () => {
+          const k = kinesisClient(endpoints);
+          try {
+            const r = await rawLoop(k, streamName, perShard);
+            if (r.userRecords !== N) throw new Error(`raw loop read ${r.userRecords} of ${N}`);
+            return r.seconds;
+          } finally {
+            k.destroy();
+          }
+        },
+      },
+      { name: 'worker', run: worker(true) },
+      { name: 'worker-no-checkpoint', run: worker(false) },
+    ],
+    'plain',
+    N,
+  );
+  const raw = median(seconds.get('raw')!);
+  const ours = median(seconds.get('worker')!);
+  const noCheckpoint = median(seconds.get('worker-no-checkpoint')!);
+  print('worker-plain', N / ours, 'records/s');
+  print('raw-getrecords-plain', N / raw, 'records/s');
+  print('worker-vs-raw-getrecords', pairedRatio(seconds, 'raw', 'worker'), 'x');
+  print('worker-no-checkpoint-plain', N / noCheckpoint, 'records/s');
+  print('worker-no-checkpoint-vs-raw-getrecords', pairedRatio(seconds, 'raw', 'worker-no-checkpoint'), 'x');
+  print('worker-checkpoints-per-run', median(checkpointsPerRun), 'writes');
+  print('worker-batches-per-run', median(batchesPerRun), 'batches');
+  print('worker-startup-to-first-lease', median(startup), 'ms');
+}
+
+async function aggregatedRecords(endpoints: Endpoints, setup: KinesisClient): Promise<void> {
+  const streamName = uniqueName('bench-aggregated');
+  await createStream(setup, streamName, SHARDS);
+  const aggregator = new ShardAggregator<UserRecord>(await ShardMap.fromStream(setup, { streamName }), { maxAggregateBytes: 51_200 });
+  const kinesisRecords: KinesisRecord[] = [];
+  for (const r of randomRecords(AGGREGATED_N)) {
+    const done = aggregator.add(r);
+    if (done) kinesisRecords.push(done);
+  }
+  kinesisRecords.push(...aggregator.flushAll());
+  const ranges = new Map((await listAllShards(setup, streamName)).map((shard) => [shard.ShardId!, parseHashKeyRange(shard.HashKeyRange)]));
+  const perShard = await put(
+    setup,
+    streamName,
+    kinesisRecords.map((k) => ({ PartitionKey: k.partitionKey, ExplicitHashKey: k.explicitHashKey, Data: k.data })),
+  );
+  console.error(`put ${AGGREGATED_N} user records in ${kinesisRecords.length} aggregates (~${Math.round(AGGREGATED_N / kinesisRecords.length)} each): ${[...perShard.values()].join(', ')} per shard`);
+  const seconds = await alternate(
+    [
+      {
+        name: 'raw-deaggregate',
+        run: async () => {
+          const k = kinesisClient(endpoints);
+          try {
+            const r = await rawLoop(k, streamName, perShard, ranges);
+            if (r.userRecords !== AGGREGATED_N) throw new Error(`raw loop deaggregated ${r.userRecords} of ${AGGREGATED_N}`);
+            return r.seconds;
+          } finally {
+            k.destroy();
+          }
+        },
+      },
+      { name: 'worker', run: async () => (await workerRun(endpoints, streamName, AGGREGATED_N, true)).seconds },
+    ],
+    'aggregated',
+    AGGREGATED_N,
+    AGGREGATED_ROUNDS,
+  );
+  const raw = median(seconds.get('raw-deaggregate')!);
+  const ours = median(seconds.get('worker')!);
+  print('worker-aggregated', AGGREGATED_N / ours, 'user-records/s');
+  print('raw-getrecords-deaggregate', AGGREGATED_N / raw, 'user-records/s');
+  print('worker-aggregated-vs-raw-deaggregate', pairedRatio(seconds, 'raw-deaggregate', 'worker'), 'x');
+}
+
+async function leaseRequests(endpoints: Endpoints, setup: KinesisClient): Promise<void> {
+  const streamName = uniqueName('bench-idle');
+  await createStream(setup, streamName, IDLE_SHARDS);
+  const kinesis = kinesisClient(endpoints);
+  const dynamo = dynamoDbClient(endpoints);
+  const counts = new Map<string, number>();
+  const count = (key: string): void => void counts.set(key, (counts.get(key) ?? 0) + 1);
+  injectFaults(dynamo, {
+    before: ({ commandName, input }) => {
+      count('dynamodb');
+      count(commandName === 'UpdateItemCommand' ? classifyUpdate(input) : commandName);
+    },
+  });
+  injectFaults(kinesis, { before: ({ commandName }) => count(commandName) });
+  const worker = new Worker({
+    applicationName: uniqueName('bench-leases'),
+    streamName,
+    initialPosition: 'TRIM_HORIZON',
+    kinesisClient: kinesis,
+    dynamoDbClient: dynamo,
+    failoverTimeMs: F,
+    handler: () => undefined,
+  });
+  try {
+    await worker.start();
+    const deadline = performance.now() + 60_000;
+    while (worker.coordinator.heldLeases().length < IDLE_SHARDS || worker.shards.length < IDLE_SHARDS) {
+      if (performance.now() > deadline) throw new Error('the worker did not take every lease');
+      await sleep(20);
+    }
+    await sleep(2_000); // past the first GetShardIterator and GetRecords of each shard
+    const before = new Map(counts);
+    const from = performance.now();
+    await sleep(WINDOW_MS);
+    const minutes = (performance.now() - from) / 60_000;
+    const after = new Map(counts);
+    const held = worker.coordinator.heldLeases().length;
+    const delta = (key: string): number => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+    const leaseMinutes = IDLE_SHARDS * minutes;
+    const syncScans = delta('ListShardsCommand');
+    const takerScans = delta('ScanCommand') - syncScans;
+    const other = delta('dynamodb') - delta('renewal') - delta('ScanCommand') - delta('checkpoint');
+    const kclRenewals = 60_000 / (Math.floor(F / 3) - EPSILON);
+    const kclScans = 60_000 / (2 * (F + EPSILON)) / IDLE_SHARDS;
+    print('lease-window', minutes * 60, 's');
+    print('leases-held', held, 'leases');
+    print('dynamodb-requests-per-lease-minute', delta('dynamodb') / leaseMinutes, 'req');
+    print('renewals-per-lease-minute', delta('renewal') / leaseMinutes, 'req');
+    print('taker-scans-per-lease-minute', takerScans / leaseMinutes, 'req');
+    print('shard-sync-scans-per-lease-minute', syncScans / leaseMinutes, 'req');
+    print('checkpoints-per-lease-minute', delta('checkpoint') / leaseMinutes, 'req');
+    print('other-dynamodb-requests-per-lease-minute', other / leaseMinutes, 'req');
+    print('modelled-kcl-dynamodb-requests-per-lease-minute', kclRenewals + kclScans, 'req');
+    print('modelled-kcl-renewals-per-lease-minute', kclRenewals, 'req');
+    print('modelled-kcl-taker-scans-per-lease-minute', kclScans, 'req');
+    print('dynamodb-requests-vs-modelled-kcl', delta('dynamodb') / leaseMinutes / (kclRenewals + kclScans), 'x');
+    print('renewals-vs-modelled-kcl', delta('renewal') / leaseMinutes / kclRenewals, 'x');
+    print('taker-scans-vs-modelled-kcl', takerScans / leaseMinutes / kclScans, 'x');
+  } finally {
+    await worker.stop();
+    kinesis.destroy();
+    dynamo.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  const benchStarted = performance.now();
+  let kinesalite: EmulatorProcess | undefined;
+  let dynalite: EmulatorProcess | undefined;
+  try {
+    [kinesalite, dynalite] = await Promise.all([startEmulatorProcess('kinesis'), startEmulatorProcess('dynamodb')]);
+    const endpoints = { kinesis: kinesalite.endpoint, dynamodb: dynalite.endpoint };
+    const setup = createKinesisClient({ endpoint: endpoints.kinesis, env: {}, maxAttempts: 3 });
+    try {
+      if (PARTS.has('plain')) await plainRecords(endpoints, setup);
+      if (PARTS.has('aggregated')) await aggregatedRecords(endpoints, setup);
+      if (PARTS.has('leases')) await leaseRequests(endpoints, setup);
+    } finally {
+      setup.destroy();
+    }
+  } finally {
+    await Promise.all([stopEmulatorProcess(kinesalite), stopEmulatorProcess(dynalite)]);
+  }
+  console.error(`bench took ${((performance.now() - benchStarted) / 1000).toFixed(0)} s`);
+}
+
+if (process.argv[2] === '--serve') {
+  void serve(process.argv[3] as 'kinesis' | 'dynamodb');
+} else {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
