@@ -42,7 +42,7 @@ describe('graceful handoff when balancing', () => {
     const bAcquired: Lease[] = [];
     b.on('leaseAcquired', (l) => bAcquired.push(l));
     await b.start();
-    await waitFor(() => requested.length === 1, 10_000, 'a handoff request');
+    expect(await waitFor(() => requested.length === 1, 10_000)).toBe(true);
     const key = requested[0]!.leaseKey;
     expect(requested[0]!.leaseOwner).toBe('b');
     expect(requested[0]!.checkpointOwner).toBe('a');
@@ -54,7 +54,7 @@ describe('graceful handoff when balancing', () => {
     checkpointer.setLargestPermittedCheckpoint(final);
     await checkpointer.checkpoint(final);
     expect(await a.releaseLease(key)).toBe(true);
-    await waitFor(() => bAcquired.length === 1, 10_000, 'b takes the handed-over lease');
+    expect(await waitFor(() => bAcquired.length === 1, 10_000)).toBe(true);
     expect(bAcquired[0]!.leaseKey).toBe(key);
     expect(bAcquired[0]!.checkpoint?.equals(final)).toBe(true);
     expect(bAcquired[0]!.checkpointOwner).toBeUndefined();
@@ -68,8 +68,8 @@ describe('graceful handoff when balancing', () => {
     a.on('leaseHandoffRequested', () => undefined); // listens, never hands over
     a.on('leaseLost', (l) => aLost.push(l.leaseKey));
     await b.start();
-    await waitFor(() => b.heldLeases().length === 1, 15_000, 'b takes the lease after the timeout');
-    await waitFor(() => aLost.length === 1, 5_000, 'a learns of the loss');
+    expect(await waitFor(() => b.heldLeases().length === 1, 15_000)).toBe(true);
+    expect(await waitFor(() => aLost.length === 1, 5_000)).toBe(true);
     expect(aLost[0]).toBe(b.heldLeases()[0]!.leaseKey);
   });
 
@@ -78,13 +78,13 @@ describe('graceful handoff when balancing', () => {
     const aReleased: string[] = [];
     a.on('leaseReleased', (l) => aReleased.push(l.leaseKey));
     await b.start();
-    await waitFor(() => b.heldLeases().length === 1 && a.heldLeases().length === 1, 10_000, 'balanced by handoff');
+    expect(await waitFor(() => b.heldLeases().length === 1 && a.heldLeases().length === 1, 10_000)).toBe(true);
     expect(aReleased).toHaveLength(1);
 
     const [c, d] = await aHoldsTwo({ gracefulHandoff: false });
     const cLost: string[] = [];
     c.on('leaseLost', (l) => cLost.push(l.leaseKey));
     await d.start();
-    await waitFor(() => d.heldLeases().length === 1 && cLost.length === 1, 10_000, 'balanced by steal');
+    expect(await waitFor(() => d.heldLeases().length === 1 && cLost.length === 1, 10_000)).toBe(true);
   });
 });
