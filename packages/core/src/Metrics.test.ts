@@ -37,3 +37,13 @@ describe('metrics seam', () => {
     expect(() => m.counter({ name: 'x', help: '' }).add()).not.toThrow();
   });
 });
+
+describe('createPromMetrics histograms', () => {
+  it('a histogram defined without buckets gets prom-client defaults instead of throwing', async () => {
+    const registry = new Registry();
+    const metrics = createPromMetrics(registry);
+    const h = metrics.histogram({ name: 'no_buckets_ms', help: 'a histogram without buckets' });
+    h.observe(12);
+    expect(await registry.metrics()).toContain('shardline_no_buckets_ms_bucket');
+  });
+});

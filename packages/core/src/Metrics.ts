@@ -76,7 +76,7 @@ export function createPromMetrics(registry: Registry, options: PromMetricsOption
       };
     },
     histogram(d) {
-      const h = get(d.name, () => new prom.Histogram({ name: prefix + d.name, help: d.help, labelNames: [...(d.labelNames ?? [])], buckets: d.buckets ? [...d.buckets] : undefined, registers: [registry] }));
+      const h = get(d.name, () => new prom.Histogram({ name: prefix + d.name, help: d.help, labelNames: [...(d.labelNames ?? [])], ...(d.buckets ? { buckets: [...d.buckets] } : {}), registers: [registry] }));
       return { observe: (value, labels) => (labels ? h.observe(labels, value) : h.observe(value)) };
     },
   };
