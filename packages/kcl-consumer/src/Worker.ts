@@ -8,6 +8,8 @@ import { PollingRetrieval, type Retrieval } from './Retrieval';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './resolveWorkerOptions';
 import { ShardConsumer, type ShardConsumerOutcome, type ShardConsumerState } from './ShardConsumer';
 import { ShardSyncer } from './ShardSyncer';
+import { createStatusHandler, type StatusHandler } from './status/createStatusHandler';
+import { StatusServer } from './status/StatusServer';
 import { describeStreamIdentifier, shardIdOf, type TrackedStream } from './streams';
 import { createWorkerInstruments, type WorkerInstruments } from './workerMetrics';
 
@@ -29,6 +31,9 @@ export interface WorkerEvents {
   /** A background task failed (shard sync, lease coordination); emitted only when listened to. */
   error: [error: unknown];
 }
+
+/** Where a {@link Worker} is in its life: `start()` makes it `running`, `stop()` `stopping` then `stopped`. @public */
+export type WorkerLifecycle = 'new' | 'running' | 'stopping' | 'stopped';
 
 /** One shard this worker processes, for status and tests. @public */
 export interface ShardStatus {
@@ -74,8 +79,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly pending = new Set<Promise<void>>();
   private readonly cooldownUntil = new Map<string, number>();
   private readonly abort = new AbortController();
+  private readonly statusHandler: StatusHandler | undefined;
+  private readonly statusServer: StatusServer | undefined;
   private streams: TrackedStream[] = [];
-  private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  private state: WorkerLifecycle = 'new';
   private startPromise: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
   private syncLoop: Promise<void> | undefined;
@@ -130,6 +137,21 @@ export class Worker extends EventEmitter<WorkerEvents> {
       else void this.handOver(lease.leaseKey, 'not processed here');
     });
     this.coordinator.on('error', (error) => this.reportError(error));
+    if (o.statusServer) {
+      // Listening from construction, so that the page's event list starts with the first lease taken.
+      this.statusHandler = createStatusHandler(this, { registry: o.statusServer.registry });
+      this.statusServer = new StatusServer(this.statusHandler, o.statusServer);
+    }
+  }
+
+  /** Where the worker is in its life. */
+  get lifecycle(): WorkerLifecycle {
+    return this.state;
+  }
+
+  /** The status page's URL (`http://127.0.0.1:<port>/` by default) while the `statusServer` option's server listens, else `undefined`. */
+  get statusUrl(): string | undefined {
+    return this.statusServer?.url;
   }
 
   /** Shards this worker is processing now. */
@@ -161,6 +183,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.startPromise ??= (async () => {
       const o = this.options;
       try {
+        if (this.statusServer) this.log.info({ statusUrl: await this.statusServer.listen() }, 'status server listening');
         // One throttle or network blip at start must not fail it: retryable errors are retried.
         const retrying = <T>(fn: () => Promise<T>): Promise<T> =>
           retry(fn, { ...STARTUP_RETRY, mapError: classifyAwsError, clock: o.clock, signal: this.abort.signal, onRetry: (err, attempt, delayMs) => this.log.warn({ err, attempt, delayMs }, 'worker start: retrying') });
@@ -226,6 +249,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.ownsKinesis) this.kinesis.destroy();
     this.instruments.currentLeases.set(0);
     this.state = 'stopped';
+    // Last, so that the page shows the stop until the leases are released.
+    this.statusHandler?.close();
+    await this.statusServer?.close();
     this.log.info('worker stopped');
   }
 

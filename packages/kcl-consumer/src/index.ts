@@ -1,4 +1,4 @@
-export { Worker, type ShardStatus, type WorkerEvents } from './Worker';
+export { Worker, type ShardStatus, type WorkerEvents, type WorkerLifecycle } from './Worker';
 export { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './resolveWorkerOptions';
 export type {
   InitializationInput,
@@ -24,6 +24,31 @@ export { leasesToCleanUp, type CleanupReason } from './LeaseCleanup';
 export { leaseKeyOf, shardIdOf, type InitialPosition, type StreamConfig, type TrackedStream } from './streams';
 export { createWorkerInstruments, type WorkerInstruments } from './workerMetrics';
 export { handleShutdownSignals, type ShutdownSignalsOptions, type Stoppable } from './shutdownSignals';
+export {
+  createStatusHandler,
+  resolveStatusHandlerOptions,
+  type PrometheusRegistry,
+  type ResolvedStatusHandlerOptions,
+  type StatusHandler,
+  type StatusHandlerOptions,
+} from './status/createStatusHandler';
+export { resolveStatusServerOptions, StatusServer, type ResolvedStatusServerOptions, type StatusServerOptions } from './status/StatusServer';
+export {
+  buildLineage,
+  buildStatusSnapshot,
+  StatusSnapshotter,
+  type StatusLease,
+  type StatusLineage,
+  type StatusLineageNode,
+  type StatusOwner,
+  type StatusShard,
+  type StatusSnapshot,
+  type StatusSnapshotInput,
+  type StatusSnapshotterOptions,
+  type StatusSource,
+} from './status/statusSnapshot';
+export { STATUS_PAGE_HTML, statusPageContentSecurityPolicy } from './status/statusPage';
+export { WorkerEventLog, type EventLogSource, type StatusEvent, type StatusEventInput, type StatusEventKind, type WorkerEventLogOptions } from './status/WorkerEventLog';
 export {
   CheckpointOutOfRangeError,
   ExtendedSequenceNumber,

@@ -24,6 +24,7 @@ import { defaultWorkerId, resolveLeaseCoordinatorOptions, type BillingMode } fro
 import { MAX_GET_RECORDS_LIMIT, MIN_TIME_BETWEEN_READS_MS } from '@shardline/kinesis-poller';
 import type { RecordHandler, RecordProcessorFactory } from './RecordProcessor';
 import type { Retrieval } from './Retrieval';
+import { resolveStatusServerOptions, type ResolvedStatusServerOptions, type StatusServerOptions } from './status/StatusServer';
 import { type InitialPosition, resolveInitialPosition, type StreamConfig } from './streams';
 
 /** Options of a {@link Worker}. `applicationName`, a stream, and `processor` or `handler` are required. @public */
@@ -100,6 +101,12 @@ export interface WorkerOptions {
   readonly metrics?: Metrics;
   /** Stops the worker gracefully when aborted. */
   readonly signal?: AbortSignal;
+  /**
+   * Serve a live status page (`/`), `/status.json` and `/metrics` from `start()` to `stop()`.
+   * Default none. Binds `127.0.0.1` on a free port unless `host`/`port` say otherwise; the URL is
+   * `worker.statusUrl`. To mount it on a server of your own, use `createStatusHandler(worker)`.
+   */
+  readonly statusServer?: StatusServerOptions;
 }
 
 /** {@link WorkerOptions} after validation. @public */
@@ -136,6 +143,7 @@ export interface ResolvedWorkerOptions {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly signal: AbortSignal | undefined;
+  readonly statusServer: ResolvedStatusServerOptions | undefined;
 }
 
 const KNOWN = [
@@ -143,6 +151,7 @@ const KNOWN = [
   'processEmptyBatches', 'maxRecords', 'idleTimeBetweenReadsMs', 'retrieval', 'failoverTimeMs', 'takerIntervalMs', 'maxLeasesForWorker',
   'maxLeasesToStealAtOneTime', 'billingMode', 'gracefulHandoff', 'handoffTimeoutMs', 'shardSyncIntervalMs', 'leaseCleanupDelayMs', 'processingTimeoutMs', 'maxProcessingAttempts',
   'processingRetryBackoff', 'shutdownTimeoutMs', 'kinesisClient', 'dynamoDbClient', 'clientOptions', 'clock', 'logger', 'metrics', 'signal',
+  'statusServer',
 ] as const;
 
 /** The Java KCL's option names, for a helpful error when one is passed. */
@@ -231,5 +240,6 @@ export function resolveWorkerOptions(input: WorkerOptions): ResolvedWorkerOption
     logger: input.logger ?? createNoopLogger(),
     metrics: input.metrics ?? createNoopMetrics(),
     signal: signalOption('worker.signal', input.signal),
+    statusServer: input.statusServer === undefined ? undefined : resolveStatusServerOptions(input.statusServer, 'worker.statusServer'),
   };
 }
