@@ -1,5 +1,6 @@
 // Entry point of the README's commands: `npm test`, `npm run demo`, `npm run bench`.
 // Installs the pinned pnpm if needed, installs the workspace from the lockfile, then runs turbo.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [command, ...rest] = process.argv.slice(2);
 const env = pnpmEnv();
 env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// playwright-core drives /usr/bin/chromium and must never download a browser of its own.
+env.PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD ??= '1';
 
 function run(args) {
   return pnpm(args, env);
@@ -48,6 +51,8 @@ function summarizeJest() {
 switch (command) {
   case 'test': {
     install();
+    // The status page's browser test drives Debian's chromium; install it when it is missing.
+    spawnSync('bash', [path.join(root, 'scripts', 'ensure-chromium.sh')], { stdio: 'inherit', env });
     for (const dir of workspaceDirs()) fs.rmSync(path.join(dir, '.jest-results.json'), { force: true });
     const deps = run(['exec', 'node', 'scripts/check-deps.cjs']);
     const typecheck = run(['exec', 'turbo', 'run', 'typecheck', '--concurrency=2', '--continue', '--output-logs=errors-only', ...rest]);
