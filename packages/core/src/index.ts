@@ -10,3 +10,4 @@ export * from './Logger';
 export * from './Metrics';
 export * from './awsClients';
 export * from './md5';
+export * from './processorErrors';

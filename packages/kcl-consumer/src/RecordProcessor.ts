@@ -67,6 +67,7 @@ export interface ProcessRecordsInput {
    * Aborted when the lease is lost (another worker has the shard: stop early if you can, your
    * checkpoints will fail) or when the worker gives up on this call (`processingTimeoutMs`, or
    * `stop()` past `shutdownTimeoutMs`). Not aborted by a graceful stop: the batch finishes first.
+   * Its `reason` says which: a `LeaseLostError`, a `TimeoutError` or a `ShutdownError`.
    */
   readonly signal: AbortSignal;
 }

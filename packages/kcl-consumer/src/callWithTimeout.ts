@@ -1,4 +1,4 @@
-import type { Clock } from '@shardline/core';
+import { type Clock, LeaseLostError, ShutdownError, TimeoutError } from '@shardline/core';
 
 /** How a call into user code ended. */
 export type CallOutcome = { readonly kind: 'ok' } | { readonly kind: 'threw'; readonly error: unknown } | { readonly kind: 'timedOut' } | { readonly kind: 'abandoned' };
@@ -12,7 +12,8 @@ export type CallOutcome = { readonly kind: 'ok' } | { readonly kind: 'threw'; re
 export async function callWithTimeout(fn: (signal: AbortSignal) => unknown, timeoutMs: number, clock: Clock, abandon?: AbortSignal, interrupt?: AbortSignal): Promise<CallOutcome> {
   // `interrupt` aborts the call's signal (e.g. the lease is lost) but the wait goes on: calls stay serial.
   const controller = new AbortController();
-  const onInterrupt = (): void => controller.abort();
+  // The signal's reason says why: LeaseLostError (the call may still finish), TimeoutError or ShutdownError (given up).
+  const onInterrupt = (): void => controller.abort(new LeaseLostError('the lease was lost during this call'));
   interrupt?.addEventListener('abort', onInterrupt, { once: true });
   if (interrupt?.aborted) onInterrupt();
   const stopWaiting = new AbortController();
@@ -31,7 +32,8 @@ export async function callWithTimeout(fn: (signal: AbortSignal) => unknown, time
     })();
     const wait = clock.sleep(timeoutMs, stopWaiting.signal).then((elapsed): CallOutcome => ({ kind: elapsed ? 'timedOut' : 'abandoned' }));
     const outcome = await Promise.race([call, wait]);
-    if (outcome.kind === 'timedOut' || outcome.kind === 'abandoned') controller.abort();
+    if (outcome.kind === 'timedOut') controller.abort(new TimeoutError(`the call did not settle within ${timeoutMs} ms`));
+    if (outcome.kind === 'abandoned') controller.abort(new ShutdownError('the worker gave up on this call'));
     return outcome;
   } finally {
     stopWaiting.abort();

@@ -29,3 +29,27 @@ export { resolveMultiLangDaemonOptions, type ResolvedMultiLangDaemonOptions } fr
 export { MultiLangShardProcessor, type MultiLangShardProcessorOptions } from './daemon/MultiLangShardProcessor';
 export { ChildConnection, type CheckpointHandler, type ChildConnectionOptions, type ChildExit } from './daemon/ChildConnection';
 export { ChildProcessError, type ChildFailure } from './daemon/ChildProcessError';
+// What a processor author needs, from the package they installed (types only: no worker is loaded).
+export type {
+  InitializationInput,
+  KinesisClientRecord,
+  LeaseLostInput,
+  ProcessRecordsInput,
+  RecordProcessor,
+  RecordProcessorFactory,
+  ShardCheckpointer,
+  ShardContext,
+  ShardEndedInput,
+  ShutdownRequestedInput,
+} from '@shardline/kcl-consumer';
+export {
+  CheckpointOutOfRangeError,
+  ExtendedSequenceNumber,
+  InvalidArgumentError,
+  InvalidStateError,
+  LeaseLostError,
+  ProcessorFailedError,
+  ShardlineError,
+  ShutdownError,
+  ThrottledError,
+} from '@shardline/core';

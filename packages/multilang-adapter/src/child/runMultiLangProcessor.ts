@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { createLogger, ExtendedSequenceNumber, type Logger, ProtocolError, type ShardlineError, ShutdownError } from '@shardline/core';
-import { type ProcessorCall, ProcessorFailedError, type RecordProcessor, type ShardContext } from '@shardline/kcl-consumer';
+import { type ProcessorCall, ProcessorFailedError } from '@shardline/core';
+import type { RecordProcessor, ShardContext } from '@shardline/kcl-consumer';
 import { LineSplitter } from '../protocol/LineSplitter';
 import { type DaemonAction, type DaemonMessage, encodeStatus, positionOf } from '../protocol/messages';
 import { parseDaemonLine } from '../protocol/parseLine';

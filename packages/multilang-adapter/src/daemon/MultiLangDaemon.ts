@@ -47,6 +47,7 @@ export class MultiLangDaemon implements Stoppable {
           cwd: o.cwd,
           logger: o.logger,
           onChild: (child) => this.track(child),
+          ...(o.worker.processingTimeoutMs !== undefined ? { callTimeoutMs: o.worker.processingTimeoutMs } : {}),
         }),
     });
   }

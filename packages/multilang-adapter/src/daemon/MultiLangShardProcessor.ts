@@ -1,4 +1,4 @@
-import { type ExtendedSequenceNumber, type Logger, ShutdownError } from '@shardline/core';
+import { type ExtendedSequenceNumber, LeaseLostError, type Logger, ShutdownError } from '@shardline/core';
 import {
   type InitializationInput,
   kclExceptionName,
@@ -31,6 +31,11 @@ export interface MultiLangShardProcessorOptions {
   readonly logger: Logger;
   /** Told of every child started, e.g. so that the daemon can kill leftovers when it stops. */
   readonly onChild?: (child: ChildConnection) => void;
+  /**
+   * How long a child may go on with a call after the lease was lost, in ms, before it is killed
+   * (the worker's `processingTimeoutMs`). Default 300,000.
+   */
+  readonly callTimeoutMs?: number;
 }
 
 /** During `initialize` and `leaseLost` there is no checkpointer, as in the Java daemon. */
@@ -44,8 +49,11 @@ const noCheckpointer: CheckpointHandler = () => Promise.resolve('InvalidStateExc
  * A child that dies or breaks the protocol fails only the call in hand, and the child is killed.
  * The worker retries the call (with backoff, up to `maxProcessingAttempts`, then it releases the
  * lease); the retry starts a new child and sends it `initialize` with the last checkpoint before
- * the batch. So a crash costs its own shard a retry and other shards nothing. When a call's
- * `signal` aborts (`processingTimeoutMs`, lease lost, forced stop) the child is killed at once.
+ * the batch. So a crash costs its own shard a retry and other shards nothing. When the worker
+ * gives up on a call (`processingTimeoutMs`, forced stop) the child is killed at once; when the
+ * lease is lost during a call, the child finishes it (its checkpoints now fail with
+ * `ShutdownException`) and then gets `leaseLost`, as under the Java daemon, for at most
+ * `callTimeoutMs`.
  * The KCL 1.x `shutdown` message is never sent: current clients cannot parse it.
  * @public
  */
@@ -151,20 +159,33 @@ export class MultiLangShardProcessor implements RecordProcessor {
    * failure the child is killed, so that the next call starts a new one.
    */
   private async guard(call: string, signal: AbortSignal | undefined, fn: () => Promise<unknown>): Promise<void> {
+    let lateKill: NodeJS.Timeout | undefined;
     const onAbort = (): void => {
-      this.log.warn({ call, pid: this.child?.pid }, 'the worker gave up on the call (processingTimeoutMs, lease lost or forced stop); killing the child process');
+      if (signal?.reason instanceof LeaseLostError) {
+        this.log.info({ call, pid: this.child?.pid }, 'the lease was lost during the call; the child finishes it, then gets leaseLost');
+        lateKill = setTimeout(() => {
+          this.log.warn({ call, pid: this.child?.pid }, 'the child did not finish its call after the lease was lost; killing it');
+          void this.killChild();
+        }, this.o.callTimeoutMs ?? 300_000);
+        return;
+      }
+      this.log.warn({ call, pid: this.child?.pid }, 'the worker gave up on the call (processingTimeoutMs or forced stop); killing the child process');
       void this.killChild();
     };
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      if (signal?.aborted) throw new ShutdownError(`${call} on ${this.o.shard.leaseKey} was given up before it started`);
-      await fn();
-    } catch (error) {
-      await this.killChild();
-      if (signal?.aborted) throw new ShutdownError(`${call} on ${this.o.shard.leaseKey} was given up; its child process was killed`, { cause: error });
-      throw error;
+      const givenUp = (): boolean => signal?.aborted === true && !(signal.reason instanceof LeaseLostError);
+      if (givenUp()) throw new ShutdownError(`${call} on ${this.o.shard.leaseKey} was given up before it started`);
+      try {
+        await fn();
+      } catch (error) {
+        await this.killChild();
+        if (givenUp()) throw new ShutdownError(`${call} on ${this.o.shard.leaseKey} was given up; its child process was killed`, { cause: error });
+        throw error;
+      }
     } finally {
+      clearTimeout(lateKill);
       signal?.removeEventListener('abort', onAbort);
     }
   }
