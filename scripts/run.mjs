@@ -70,6 +70,8 @@ switch (command) {
     install();
     const built = run(['exec', 'turbo', 'run', 'build', '--filter=@shardline/demo...', '--output-logs=errors-only']);
     if (built !== 0) process.exit(built);
+    // Ctrl-C reaches the demo too, which cleans up and exits 130: wait for that instead of dying first.
+    process.on('SIGINT', () => undefined);
     process.exit(run(['--filter', '@shardline/demo', 'start', ...rest]));
   }
   case 'bench': {
