@@ -1,28 +1,7 @@
-import { type KinesisClient, MergeShardsCommand, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
-import { createKinesisClient, parseHashKeyRange } from '@shardline/core';
-import { type Emulators, listAllShards, startEmulators, waitForStreamActive } from '@shardline/testkit';
+import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import type { TestEmulators } from '@shardline/testkit';
+export { mergeShards, splitShard, type TestEmulators, useEmulators, waitFor } from '@shardline/testkit';
 import type { KinesisClientRecord, RecordProcessor, ShardContext, WorkerOptions } from '../src';
-
-/** Emulators (kinesalite + dynalite) for one test file, and a Kinesis client on them. */
-export interface TestEmulators {
-  readonly emulators: Emulators;
-  readonly kinesis: KinesisClient;
-  readonly env: Readonly<Record<string, string>>;
-}
-
-export function useEmulators(): TestEmulators {
-  const context = {} as { emulators: Emulators; kinesis: KinesisClient; env: Readonly<Record<string, string>> };
-  beforeAll(async () => {
-    context.emulators = await startEmulators();
-    context.env = context.emulators.env;
-    context.kinesis = createKinesisClient({ env: context.emulators.env, maxAttempts: 1 });
-  });
-  afterAll(async () => {
-    context.kinesis?.destroy();
-    await context.emulators?.stop();
-  });
-  return context;
-}
 
 /** Worker options that point at the emulators, with fast timings for tests. */
 export function testWorkerOptions(t: TestEmulators, options: Partial<WorkerOptions> & Pick<WorkerOptions, 'applicationName'>): WorkerOptions {
@@ -47,27 +26,6 @@ export async function putRecords(kinesis: KinesisClient, streamName: string, cou
     out.Records!.forEach((r, i) => byShard.set(r.ShardId!, [...(byShard.get(r.ShardId!) ?? []), ids[i]!]));
   }
   return byShard;
-}
-
-export async function splitShard(kinesis: KinesisClient, streamName: string, shardId: string): Promise<void> {
-  const shard = (await listAllShards(kinesis, streamName)).find((s) => s.ShardId === shardId)!;
-  const { startingHashKey, endingHashKey } = parseHashKeyRange(shard.HashKeyRange!);
-  await kinesis.send(new SplitShardCommand({ StreamName: streamName, ShardToSplit: shardId, NewStartingHashKey: ((startingHashKey + endingHashKey) / 2n).toString() }));
-  await waitForStreamActive(kinesis, streamName);
-}
-
-export async function mergeShards(kinesis: KinesisClient, streamName: string, shardId: string, adjacentShardId: string): Promise<void> {
-  await kinesis.send(new MergeShardsCommand({ StreamName: streamName, ShardToMerge: shardId, AdjacentShardToMerge: adjacentShardId }));
-  await waitForStreamActive(kinesis, streamName);
-}
-
-/** Polls `condition` every 20 ms until it holds. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 60_000, what = 'condition'): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** What processors saw, across workers and shards. */

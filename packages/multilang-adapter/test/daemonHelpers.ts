@@ -1,34 +1,14 @@
-import { type KinesisClient, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
-import { createDynamoDbClient, createKinesisClient, type LogFields, type Logger, parseHashKeyRange } from '@shardline/core';
+import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { createDynamoDbClient, type LogFields, type Logger } from '@shardline/core';
 import { type Lease, LeaseTable } from '@shardline/dynamo-lease';
 import type { WorkerOptions } from '@shardline/kcl-consumer';
-import { type Emulators, listAllShards, startEmulators, waitForStreamActive } from '@shardline/testkit';
+import type { TestEmulators } from '@shardline/testkit';
+export { splitShard, type TestEmulators, useEmulators, waitFor } from '@shardline/testkit';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MultiLangDaemon } from '../src/daemon/MultiLangDaemon';
 import type { MultiLangDaemonOptions } from '../src/daemon/MultiLangDaemonOptions';
-
-/** Emulators (kinesalite + dynalite) for one test file, and a Kinesis client on them. */
-export interface TestEmulators {
-  readonly emulators: Emulators;
-  readonly kinesis: KinesisClient;
-  readonly env: Readonly<Record<string, string>>;
-}
-
-export function useEmulators(): TestEmulators {
-  const context = {} as { emulators: Emulators; kinesis: KinesisClient; env: Readonly<Record<string, string>> };
-  beforeAll(async () => {
-    context.emulators = await startEmulators();
-    context.env = context.emulators.env;
-    context.kinesis = createKinesisClient({ env: context.emulators.env, maxAttempts: 1 });
-  });
-  afterAll(async () => {
-    context.kinesis?.destroy();
-    await context.emulators?.stop();
-  });
-  return context;
-}
 
 /** One log call, with the bindings of the child loggers it went through. */
 export interface LogEntry {
@@ -157,14 +137,6 @@ export async function putRecords(kinesis: KinesisClient, streamName: string, cou
   return byShard;
 }
 
-export async function splitShard(kinesis: KinesisClient, streamName: string, shardId: string): Promise<void> {
-  const shard = (await listAllShards(kinesis, streamName)).find((s) => s.ShardId === shardId)!;
-  const { startingHashKey, endingHashKey } = parseHashKeyRange(shard.HashKeyRange!);
-  await kinesis.send(new SplitShardCommand({ StreamName: streamName, ShardToSplit: shardId, NewStartingHashKey: ((startingHashKey + endingHashKey) / 2n).toString() }));
-  await waitForStreamActive(kinesis, streamName);
-}
-
-/** The lease table as stored in dynalite. */
 export async function leasesOf(t: TestEmulators, tableName: string): Promise<Lease[]> {
   const client = createDynamoDbClient({ env: t.env });
   try {
@@ -175,15 +147,6 @@ export async function leasesOf(t: TestEmulators, tableName: string): Promise<Lea
 }
 
 /** Polls `condition` every 20 ms until it holds. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** True while a process with this id exists. */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
