@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import { Checkpointer, type CheckpointChange, type CheckpointWriter } from './Checkpointer';
 import { newLease, type Lease, type LeaseSpec } from './Lease';
 import { LeaseExpiryTracker } from './LeaseExpiryTracker';
-import { LeaseRenewer, lostReason, type HeldLease, type LeaseLostReason } from './LeaseRenewer';
+import { LeaseRenewer, lostReason, writtenUnderSameId, type HeldLease, type LeaseLostReason } from './LeaseRenewer';
 import { LeaseTable } from './LeaseTable';
 import { decideLeasesToTake, type LeaseTakerDecision } from './LeaseTaker';
 import { resolveLeaseCoordinatorOptions, type LeaseCoordinatorOptions, type ResolvedLeaseCoordinatorOptions } from './resolveLeaseOptions';
@@ -39,8 +39,29 @@ export interface LeaseCoordinatorEvents {
    * stored, finished ones included. Lets a consumer follow parent shards' progress at no extra cost.
    */
   leasesScanned: [leases: readonly Lease[]];
+  /**
+   * Another process writes leases under this worker's id, so both would process their shards: a
+   * write of this worker was rejected although the lease still names this id, with a counter this
+   * worker did not write. Logged at error as well. The lease is dropped here (`leaseLost`, `taken`)
+   * and left to the other process; fix the deployment so that every process has its own id.
+   */
+  duplicateWorkerId: [duplicate: DuplicateWorkerId];
   /** A background renewal or taker run failed; emitted only when someone listens. */
   error: [error: unknown];
+}
+
+/** What a `duplicateWorkerId` event reports. @public */
+export interface DuplicateWorkerId {
+  /** The worker id two processes use. */
+  readonly workerId: string;
+  /** The lease the other process wrote. */
+  readonly leaseKey: string;
+  /** The write of this worker that found it: `renew`, `checkpoint`, `release` or `take`. */
+  readonly operation: string;
+  /** The counter this worker last wrote or saw. */
+  readonly expectedLeaseCounter: number;
+  /** The counter the table holds now, under the same id. */
+  readonly foundLeaseCounter: number;
 }
 
 /** True for a lease whose shard was read to its end (checkpoint `SHARD_END`): nobody needs to hold it. @public */
@@ -80,6 +101,16 @@ const STEAL_ANNOUNCE_MARGIN_MS = 100;
 /** Parallel writes for bulk operations (lease creation, release on stop). */
 const BULK_CONCURRENCY = 10;
 
+/**
+ * Pause after the `failures`-th failed taker run in a row (before jitter): `takerIntervalMs`,
+ * doubled per failure, capped at `max(takerIntervalMs, failoverTimeMs)`. Never shorter than a
+ * healthy run's pause, so a throttled or failing table gets fewer scans, not more; the cap bounds
+ * how late the taker notices that the table is back.
+ */
+function takerRetryDelayMs(failures: number, takerIntervalMs: number, failoverTimeMs: number): number {
+  return Math.min(Math.max(takerIntervalMs, failoverTimeMs), takerIntervalMs * 2 ** Math.min(30, failures - 1));
+}
+
 interface Instruments {
   held: Gauge;
   renewals: Counter;
@@ -88,6 +119,9 @@ interface Instruments {
   released: Counter;
   checkpoints: Counter;
   takerRuns: Counter;
+  takerFailures: Counter;
+  duplicates: Counter;
+  duplicateIdLeases: Gauge;
   scanMs: Histogram;
   totalLeases: Gauge;
   workers: Gauge;
@@ -102,7 +136,9 @@ interface Instruments {
  *   or none has succeeded for `failoverTimeMs`.
  * - The **taker** scans the table at most `takerIntervalMs` apart, and also right when a lease it
  *   watches is due to expire; it detects expiry by watching counters on this process's monotonic
- *   clock, and takes or steals leases to balance by count as the KCL 2.x does.
+ *   clock, and takes or steals leases to balance by count as the KCL 2.x does. After a failed scan
+ *   it backs off (doubling from `takerIntervalMs` up to `failoverTimeMs`), never scanning faster
+ *   than a healthy taker.
  * - {@link stop} releases held leases in DynamoDB so peers take them at once.
  *
  * Listen to `leaseAcquired`, `leaseLost` and `leaseReleased`; get a {@link Checkpointer} for a
@@ -145,7 +181,16 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
     this.ownsClient = o.client === undefined;
     this.client = o.client ?? createDynamoDbClient(o.clientOptions);
     this.logger = o.logger.child({ component: 'LeaseCoordinator', workerId: o.workerId });
-    this.table = new LeaseTable({ tableName: o.tableName, client: this.client, billingMode: o.billingMode, tableActiveTimeoutMs: o.tableActiveTimeoutMs, clock: o.clock, logger: o.logger });
+    this.table = new LeaseTable({
+      tableName: o.tableName,
+      client: this.client,
+      billingMode: o.billingMode,
+      tableActiveTimeoutMs: o.tableActiveTimeoutMs,
+      consistentReads: o.consistentReads,
+      clock: o.clock,
+      logger: o.logger,
+      metrics: o.metrics,
+    });
     this.tracker = new LeaseExpiryTracker(o.failoverTimeMs);
     const m = o.metrics;
     this.metrics = {
@@ -156,6 +201,9 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
       released: m.counter({ name: 'dynamo_lease_released_total', help: 'Leases released in DynamoDB' }),
       checkpoints: m.counter({ name: 'dynamo_lease_checkpoints_total', help: 'Checkpoint writes by kind and result', labelNames: ['kind', 'result'] }),
       takerRuns: m.counter({ name: 'dynamo_lease_taker_runs_total', help: 'Taker runs (table scans)' }),
+      takerFailures: m.counter({ name: 'dynamo_lease_taker_failures_total', help: 'Taker runs that failed (the taker then backs off)' }),
+      duplicates: m.counter({ name: 'dynamo_lease_duplicate_worker_id_total', help: 'Writes that found another process using this worker id', labelNames: ['operation'] }),
+      duplicateIdLeases: m.gauge({ name: 'dynamo_lease_duplicate_id_leases', help: 'Leases another live process holds under this worker id, at the last scan' }),
       scanMs: m.histogram({ name: 'dynamo_lease_taker_scan_ms', help: 'Duration of the taker scan in milliseconds' }),
       totalLeases: m.gauge({ name: 'dynamo_lease_table_leases', help: 'Leases in the table at the last scan' }),
       workers: m.gauge({ name: 'dynamo_lease_workers', help: 'Workers seen at the last scan' }),
@@ -181,6 +229,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
         if (entry.announced && this.listenerCount('leaseHandoffRequested') > 0) this.notify('leaseHandoffRequested', entry.lease);
         else void this.releaseEntry(entry);
       },
+      onDuplicateWorkerId: (lease, current, operation) => this.duplicateWorkerId(lease, current, operation),
     });
   }
 
@@ -402,7 +451,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
 
   /**
    * Workers that own live leases, with the keys of those leases (the seed's `ListActiveWorkers`).
-   * One consistent scan; leases this worker has seen expire are left out.
+   * One scan (eventually consistent unless `consistentReads`); leases this worker has seen expire are left out.
    */
   async listActiveWorkers(): Promise<Map<string, string[]>> {
     const leases = await this.table.listLeases();
@@ -446,17 +495,30 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
   }
 
   private async takerLoop(): Promise<void> {
-    const { clock, takerIntervalMs, epsilonMs, random } = this.options;
+    const { clock, takerIntervalMs, failoverTimeMs, epsilonMs, random } = this.options;
     const signal = this.abort.signal;
+    let failures = 0;
     while (!signal.aborted) {
-      await this.serially(() => this.runTaker()).catch((error: unknown) => {
-        this.logger.warn({ err: error }, 'taker run failed');
-        this.reportError(error);
-      });
+      let failure: { error: unknown } | undefined;
+      await this.serially(() => this.runTaker()).catch((error: unknown) => (failure = { error }));
       if (signal.aborted) break;
-      const regular = clock.monotonicNow() + takerIntervalMs * (1 - 0.2 * random());
-      const expiry = this.tracker.nextExpiryAt(this.lastObservedAt, (key, owner) => owner === this.workerId && this.renewer.get(key) !== undefined);
-      const wakeAt = expiry === undefined ? regular : Math.min(regular, expiry + Math.max(epsilonMs, 5));
+      const jitter = 1 - 0.2 * random();
+      let wakeAt: number;
+      if (failure) {
+        // The scan saw nothing, so there is no expiry to wake for; back off instead of adding load to
+        // a throttled or failing table (its last good view would otherwise keep "expiring" at once).
+        failures++;
+        const delayMs = Math.round(takerRetryDelayMs(failures, takerIntervalMs, failoverTimeMs) * jitter);
+        this.metrics.takerFailures.add(1);
+        this.logger.warn({ err: failure.error, failures, retryInMs: delayMs }, 'taker run failed; backing off');
+        this.reportError(failure.error);
+        wakeAt = clock.monotonicNow() + delayMs;
+      } else {
+        failures = 0;
+        const regular = clock.monotonicNow() + takerIntervalMs * jitter;
+        const expiry = this.tracker.nextExpiryAt(this.lastObservedAt, (key, owner) => owner === this.workerId && this.renewer.get(key) !== undefined);
+        wakeAt = expiry === undefined ? regular : Math.min(regular, expiry + Math.max(epsilonMs, 5));
+      }
       await clock.sleep(Math.max(1, wakeAt - clock.monotonicNow()), signal);
     }
   }
@@ -466,7 +528,8 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
     let decision: LeaseTakerDecision | undefined;
     for (let round = 0; round < MAX_TAKER_ROUNDS && this.state === 'running'; round++) {
       const scanStartedAt = clock.monotonicNow();
-      const leases = await this.table.listLeases();
+      // One attempt: the taker loop retries on its own backoff, so retries do not multiply.
+      const leases = await this.table.listLeases({ maxAttempts: 1 });
       const observedAt = clock.monotonicNow();
       this.metrics.takerRuns.add(1);
       this.metrics.scanMs.observe(observedAt - scanStartedAt);
@@ -476,13 +539,19 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
       if (!this.taking) break;
       const heldLeaseKeys = new Set(this.renewer.list().map((e) => e.lease.leaseKey));
       // A handoff to this worker still in progress counts as ours and is not taken early.
-      for (const key of this.pendingHandoffs(leases, observedAt)) heldLeaseKeys.add(key);
+      const handoffs = this.followHandoffs(leases, observedAt);
+      for (const key of handoffs.pending) heldLeaseKeys.add(key);
       // Finished shards need no worker: they are neither taken nor counted when balancing.
       const open = leases.filter((l) => !isFinishedLease(l));
-      decision = decideLeasesToTake({ workerId: this.workerId, leases: open, heldLeaseKeys, ageMs: (l) => this.tracker.ageMs(l, observedAt) }, this.options, this.options.random);
+      decision = decideLeasesToTake(
+        { workerId: this.workerId, leases: open, heldLeaseKeys, handedOverLeaseKeys: handoffs.handedOver, ageMs: (l) => this.tracker.ageMs(l, observedAt) },
+        this.options,
+        this.options.random,
+      );
       this.metrics.totalLeases.set(decision.totalLeases);
       this.metrics.workers.set(decision.numWorkers);
       this.metrics.spillover.set(decision.spillover);
+      this.metrics.duplicateIdLeases.set(decision.duplicateIdLeases);
       if (decision.spillover > 0) this.logger.warn({ spillover: decision.spillover, maxLeasesForWorker: this.options.maxLeasesForWorker }, 'maxLeasesForWorker is below the fair share: some shards may not be processed');
       if (this.state !== 'running' || !this.taking || decision.toTake.length + decision.toSteal.length === 0) break;
       const outcomes = await Promise.all([...decision.toTake.map((l) => this.take(l, 'take')), ...decision.toSteal.map((l) => this.take(l, 'steal'))]);
@@ -493,16 +562,26 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
   }
 
   /**
-   * Keys of leases handed to this worker whose outgoing holder is still finishing: it renews them
-   * (their counters move) and has not run past `handoffTimeoutMs`. Others (timed out, expired, or
-   * completed) are left to the taker, which takes them as usual.
+   * The handoffs to this worker, as the scan shows them:
+   * - `pending`: the outgoing holder is still finishing: it renews them (their counters move) and
+   *   has not run past `handoffTimeoutMs`; they count as ours and are not taken yet. Others (timed
+   *   out, expired) are left to the taker, which takes them as usual.
+   * - `handedOver`: leases this worker asked for that their holder has handed over (owner this id,
+   *   handoff cleared): taken at once, although their counter just moved under this id.
    */
-  private pendingHandoffs(leases: readonly Lease[], now: number): string[] {
+  private followHandoffs(leases: readonly Lease[], now: number): { pending: string[]; handedOver: Set<string> } {
     const pending: string[] = [];
+    const handedOver = new Set<string>();
     const seen = new Set<string>();
     for (const lease of leases) {
-      if (lease.leaseOwner !== this.workerId || lease.checkpointOwner === undefined || lease.checkpointOwner === this.workerId) continue;
+      if (lease.leaseOwner !== this.workerId || lease.checkpointOwner === this.workerId) continue;
       if (this.renewer.get(lease.leaseKey)) continue;
+      if (lease.checkpointOwner === undefined) {
+        if (!this.handoffs.has(lease.leaseKey)) continue;
+        seen.add(lease.leaseKey);
+        handedOver.add(lease.leaseKey);
+        continue;
+      }
       seen.add(lease.leaseKey);
       const since = this.handoffs.get(lease.leaseKey) ?? now;
       this.handoffs.set(lease.leaseKey, since);
@@ -510,7 +589,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
       else this.logger.warn({ leaseKey: lease.leaseKey, outgoing: lease.checkpointOwner }, 'handoff not completed in time; taking the lease');
     }
     for (const key of this.handoffs.keys()) if (!seen.has(key)) this.handoffs.delete(key);
-    return pending;
+    return { pending, handedOver };
   }
 
   private async reclaimOwnLeases(): Promise<void> {
@@ -550,6 +629,9 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
       this.metrics.takes.add(1, { kind, result: 'conflict' });
       if (result.current) this.tracker.observe(result.current, clock.monotonicNow());
       else this.tracker.forget(lease.leaseKey);
+      // A handoff to this worker that its outgoing holder completed meanwhile also moves the counter under our id.
+      const handoffToUs = lease.leaseOwner === this.workerId && lease.checkpointOwner !== undefined && lease.checkpointOwner !== this.workerId;
+      if (!handoffToUs && writtenUnderSameId(this.workerId, lease, result.current)) this.duplicateWorkerId(lease, result.current, 'take');
       return 'conflict';
     }
     this.metrics.takes.add(1, { kind, result: 'ok' });
@@ -619,6 +701,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
           if (entry.announced) this.notify('leaseReleased', result.lease);
           return true;
         }
+        this.renewer.reportDuplicate(entry, result.current, 'release');
         this.renewer.drop(entry, lostReason(result.current));
       } catch (error) {
         // Not written: the lease stays ours in the table and peers take it when it expires.
@@ -629,6 +712,17 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
       this.metrics.held.set(this.renewer.size);
       return false;
     });
+  }
+
+  /** Another process wrote `current` under this worker's id: say so loudly, count it, emit it. */
+  private duplicateWorkerId(expected: Lease, current: Lease, operation: string): void {
+    const duplicate: DuplicateWorkerId = { workerId: this.workerId, leaseKey: current.leaseKey, operation, expectedLeaseCounter: expected.leaseCounter, foundLeaseCounter: current.leaseCounter };
+    this.metrics.duplicates.add(1, { operation });
+    this.logger.error(
+      { ...duplicate },
+      `another process runs with the same worker id ${JSON.stringify(this.workerId)}: it wrote lease ${current.leaseKey} (counter ${expected.leaseCounter} → ${current.leaseCounter}), so both would process its shard; leaving the lease to it. Give every running process its own workerId`,
+    );
+    this.notify('duplicateWorkerId', duplicate);
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -648,7 +742,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
     for (let i = 0; i < items.length; i += BULK_CONCURRENCY) await Promise.all(items.slice(i, i + BULK_CONCURRENCY).map(fn));
   }
 
-  private notify<K extends 'leaseAcquired' | 'leaseLost' | 'leaseReleased' | 'leasesScanned' | 'leaseHandoffRequested'>(event: K, ...args: LeaseCoordinatorEvents[K]): void {
+  private notify<K extends 'leaseAcquired' | 'leaseLost' | 'leaseReleased' | 'leasesScanned' | 'leaseHandoffRequested' | 'duplicateWorkerId'>(event: K, ...args: LeaseCoordinatorEvents[K]): void {
     try {
       (this.emit as (e: K, ...a: LeaseCoordinatorEvents[K]) => boolean)(event, ...args);
     } catch (error) {

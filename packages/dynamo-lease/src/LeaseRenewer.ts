@@ -1,7 +1,7 @@
 import { LeaseLostError, ShutdownError, type Clock, type Logger } from '@shardline/core';
 import { randomUUID } from 'node:crypto';
 import type { Lease } from './Lease';
-import type { LeaseTable, LeaseWriteResult } from './LeaseTable';
+import { holderOf, type LeaseTable, type LeaseWriteResult } from './LeaseTable';
 
 /**
  * Why this worker stopped holding a lease:
@@ -53,6 +53,11 @@ export interface LeaseRenewerOptions {
   readonly onRenewal: (result: 'ok' | 'recovered' | 'lost' | 'error', error?: unknown) => void;
   /** Called once when a rejected write shows that another worker asked for the lease (graceful handoff). */
   readonly onHandoffRequested: (entry: HeldLease) => void;
+  /**
+   * Called when a rejected write shows another process writing this lease under this worker's id
+   * ({@link writtenUnderSameId}); the lease is then dropped as `taken`.
+   */
+  readonly onDuplicateWorkerId: (lease: Lease, current: Lease, operation: string) => void;
 }
 
 /**
@@ -65,8 +70,20 @@ function handoffRequested(entry: HeldLease, current: Lease | undefined): current
 }
 
 /**
+ * True when a rejected write by `holder`, which last saw `expected`, was rejected because another
+ * process writes the lease under the same worker id: the item still names `holder` as its holder
+ * (owner, or `checkpointOwner` while handing over) but its counter moved, and the table did not
+ * recognise the move as a retry of our own write. The signal that two processes share an id.
+ * @internal
+ */
+export function writtenUnderSameId(holder: string, expected: Lease, current: Lease | undefined): current is Lease {
+  return current !== undefined && holderOf(current) === holder && current.leaseCounter !== expected.leaseCounter;
+}
+
+/**
  * Why a holder's write was rejected, from the re-read item. An item still showing this worker id
- * with another counter was written by a second process using the same id: also `taken`.
+ * with another counter was written by a second process using the same id: also `taken` (and
+ * reported through `onDuplicateWorkerId`).
  */
 export function lostReason(current: Lease | undefined): LeaseLostReason {
   if (current === undefined) return 'deleted';
@@ -215,6 +232,7 @@ export class LeaseRenewer {
     }
     this.options.onRenewal('lost');
     this.options.logger.info({ leaseKey: entry.lease.leaseKey, newOwner: result.current?.leaseOwner }, 'lost lease: renewal rejected');
+    this.reportDuplicate(entry, result.current, 'renew');
     this.drop(entry, lostReason(result.current));
   }
 
@@ -225,7 +243,7 @@ export class LeaseRenewer {
    * @throws LeaseLostError when not held by this acquisition, rejected by the table, or expired;
    *   ShutdownError when the lease is being released.
    */
-  async writeAsHolder(leaseKey: string, token: string, write: (lease: Lease) => Promise<LeaseWriteResult>): Promise<Lease> {
+  async writeAsHolder(leaseKey: string, token: string, write: (lease: Lease) => Promise<LeaseWriteResult>, operation = 'checkpoint'): Promise<Lease> {
     const entry = this.held.get(leaseKey);
     if (!entry || entry.token !== token || !entry.announced) {
       throw new LeaseLostError(`lease ${leaseKey} is not held by this acquisition (taken, expired or re-acquired since)`, { leaseKey });
@@ -244,10 +262,18 @@ export class LeaseRenewer {
         }
         // Asked to hand the lease over since the last write: the holder may still checkpoint.
         if (attempt < 2 && this.adoptHandoff(entry, result.current)) continue;
+        this.reportDuplicate(entry, result.current, operation);
         this.drop(entry, lostReason(result.current));
         throw new LeaseLostError(`lease ${leaseKey} was lost: now owned by ${result.current?.leaseOwner ?? 'nobody'}`, { leaseKey });
       }
     });
+  }
+
+  /** Reports a rejected write of `entry` that another process made under this worker's id, if it was one. */
+  reportDuplicate(entry: HeldLease, current: Lease | undefined, operation: string): void {
+    const holder = holderOf(entry.lease);
+    if (entry.state === 'gone' || holder === undefined || !writtenUnderSameId(holder, entry.lease, current)) return;
+    this.options.onDuplicateWorkerId(entry.lease, current, operation);
   }
 
   /** Takes on a handoff request found by a rejected write; false when the rejection means something else. */

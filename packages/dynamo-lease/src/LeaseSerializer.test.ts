@@ -37,7 +37,8 @@ describe('lease serialization', () => {
 
   it('omits absent attributes and empty sets instead of writing empty values', () => {
     const item = leaseToItem({ ...newLease({ leaseKey: 's' }), checkpoint: undefined });
-    expect(Object.keys(item).sort()).toEqual(['leaseCounter', 'leaseKey', 'ownerSwitchesSinceCheckpoint']);
+    expect(Object.keys(item).sort()).toEqual(['entityType', 'leaseCounter', 'leaseKey', 'ownerSwitchesSinceCheckpoint']);
+    expect(item.entityType).toEqual({ S: 'LEASE' }); // the KCL 3.5 tags every lease it creates (M1)
   });
 
   it('treats items without entityType, or with LEASE, as leases; other KCL 3.5 entities are not', () => {

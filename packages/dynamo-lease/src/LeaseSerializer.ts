@@ -45,12 +45,17 @@ export function stringSetValue(values: readonly string[]): AttributeValue | unde
   return unique.length > 0 ? { SS: unique } : undefined;
 }
 
-/** The full item for a lease, as `createLeaseIfNotExists` writes it. @public */
+/** The `entityType` of lease items in the KCL 3.5 single-table format. */
+const LEASE_ENTITY_TYPE = 'LEASE';
+
+/** The full item for a lease, as `createLeaseIfNotExists` writes it (with `entityType` `LEASE`). @public */
 export function leaseToItem(lease: Lease): DynamoItem {
   const item: DynamoItem = {
     [A.leaseKey]: { S: lease.leaseKey },
     [A.leaseCounter]: numberValue(lease.leaseCounter),
     [A.ownerSwitchesSinceCheckpoint]: numberValue(lease.ownerSwitchesSinceCheckpoint),
+    // KCL 3.5 tags every item it creates; readers (both) take an item without it for a lease too.
+    [A.entityType]: { S: LEASE_ENTITY_TYPE },
   };
   if (lease.leaseOwner !== undefined) item[A.leaseOwner] = { S: lease.leaseOwner };
   if (lease.checkpoint) {
@@ -84,7 +89,7 @@ export function leaseToItem(lease: Lease): DynamoItem {
  */
 export function isLeaseItem(item: DynamoItem): boolean {
   const type = item[A.entityType]?.S;
-  return type === undefined || type === 'LEASE';
+  return type === undefined || type === LEASE_ENTITY_TYPE;
 }
 
 function bad(key: string, attribute: string, why: string): ProtocolError {

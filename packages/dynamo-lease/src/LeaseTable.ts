@@ -24,7 +24,8 @@ import {
   type Logger,
 } from '@shardline/core';
 import type { Lease } from './Lease';
-import { LEASE_ATTRIBUTES as A, isLeaseItem, leaseFromItem, leaseToItem, numberValue, stringSetValue, type DynamoItem } from './LeaseSerializer';
+import { LEASE_ATTRIBUTES as A, isLeaseItem, leaseToItem, numberValue, stringSetValue, type DynamoItem } from './LeaseSerializer';
+import { leaseKeyOf, MalformedLeaseItems } from './MalformedLeaseItems';
 import { resolveLeaseTableOptions, type LeaseTableOptions, type ResolvedLeaseTableOptions } from './resolveLeaseOptions';
 import { UpdateExpressionBuilder } from './UpdateExpressionBuilder';
 
@@ -33,6 +34,10 @@ import { UpdateExpressionBuilder } from './UpdateExpressionBuilder';
  * - `ok: true`: the write is in the table. `recoveredSpuriousRetry` is true when DynamoDB rejected
  *   a retry of a request whose first attempt had already been applied (the response was lost), and
  *   a consistent re-read showed exactly our write: the KCL's "spurious renewal failure … recovered".
+ *   Only a request that was sent more than once (by the SDK or here), or whose earlier call on the
+ *   same lease failed without an answer, can be recovered this way: a rejection of a request sent
+ *   once is never our own write, even if the item shows exactly what we meant to write (a second
+ *   process with the same worker id wrote it).
  * - `ok: false`: the condition failed because someone else changed the lease (or it is gone);
  *   `current` is the lease as re-read, `undefined` when it no longer exists.
  * @public
@@ -43,10 +48,16 @@ export type LeaseWriteResult =
 
 /** Options of {@link LeaseTable.listLeases}. @public */
 export interface ListLeasesOptions {
-  /** Strongly consistent scan. Default true. */
+  /** Strongly consistent scan. Default: the table's `consistentReads` (false). */
   readonly consistentRead?: boolean;
   /** Items per Scan page (DynamoDB `Limit`). Default: DynamoDB's 1 MB pages. */
   readonly pageSize?: number;
+  /**
+   * Attempts per Scan page on a retryable error, on top of the SDK's own retries. Default: the
+   * table's `maxWriteAttempts` (3). A caller that retries on its own schedule (the taker) passes 1,
+   * so that retries do not multiply under throttling.
+   */
+  readonly maxAttempts?: number;
 }
 
 /** Shard metadata written without touching the lease counter. @public */
@@ -58,6 +69,8 @@ export interface LeaseMetaInfo {
 }
 
 const CONDITION_FAILED = 'ConditionalCheckFailedException';
+/** While waiting for the table, what is waited for is logged at once and then this often. */
+const WAIT_REPORT_INTERVAL_MS = 10_000;
 
 function ownerValue(owner: string): AttributeValue {
   return { S: owner };
@@ -73,8 +86,12 @@ function sameSequence(a: ExtendedSequenceNumber | undefined, b: ExtendedSequence
  * Every mutation is conditional, as in the Java KCL (`DynamoDBLeaseRefresher`): create only if
  * absent; renew, take and checkpoint only if `leaseCounter` still has the value this worker last
  * saw; release and evict only if the owner is the expected one. A failed condition is re-read
- * (consistently) and classified: if the item already shows exactly our write, an SDK retry of an
- * applied request is what failed and the write counts as done; otherwise the lease was lost.
+ * (consistently) and classified: if the request was sent more than once (or an earlier write of
+ * this lease failed without an answer) and the item shows exactly our write, a retry of an applied
+ * request is what failed and the write counts as done; otherwise the lease was lost.
+ *
+ * Items that cannot be read as leases are skipped by scans (logged once, counted) and refused by
+ * point reads with a ProtocolError naming the key.
  * @public
  */
 export class LeaseTable {
@@ -82,11 +99,18 @@ export class LeaseTable {
   readonly tableName: string;
   private readonly options: ResolvedLeaseTableOptions;
   private readonly logger: Logger;
+  private readonly malformed: MalformedLeaseItems;
+  /**
+   * Writes that failed without an answer, so may have been applied: lease key → "the item shows
+   * that write". A later rejection on that lease showing it is our own write, not someone else's.
+   */
+  private readonly unanswered = new Map<string, (current: Lease) => boolean>();
 
   constructor(options: LeaseTableOptions) {
     this.options = resolveLeaseTableOptions(options);
     this.tableName = this.options.tableName;
     this.logger = this.options.logger.child({ component: 'LeaseTable', table: this.tableName });
+    this.malformed = new MalformedLeaseItems(this.logger, this.options.metrics);
   }
 
   // ---------------------------------------------------------------- table
@@ -123,22 +147,39 @@ export class LeaseTable {
   }
 
   /**
-   * Polls DescribeTable until the table is ACTIVE, then checks that it has the KCL key schema.
+   * Polls DescribeTable until the table is ACTIVE, then checks that it has the KCL key schema. When
+   * it is not ACTIVE at once, logs what it waits for (table, status, time waited) right away and
+   * every 10 s — at warn while the table does not exist, since nothing here will create it — and
+   * once more when it is ready.
    * @throws TimeoutError after `tableActiveTimeoutMs`; ShutdownError when `signal` aborts;
    *   InvalidArgumentError when the table is not a lease table.
    */
   async waitUntilActive(signal?: AbortSignal): Promise<void> {
     const { clock, tableActiveTimeoutMs } = this.options;
-    const deadline = clock.monotonicNow() + tableActiveTimeoutMs;
+    const startedAt = clock.monotonicNow();
+    const deadline = startedAt + tableActiveTimeoutMs;
     let delayMs = 20;
+    let nextReportAt = startedAt;
+    let reported = false;
     for (;;) {
       const table = await this.describeTable();
+      const status = table?.TableStatus ?? 'missing';
+      const now = clock.monotonicNow();
+      const waitedMs = Math.round(now - startedAt);
       if (table?.TableStatus === 'ACTIVE') {
         this.checkKeySchema(table);
+        if (reported) this.logger.info({ tableName: this.tableName, waitedMs }, `lease table ${this.tableName} is ACTIVE`);
         return;
       }
-      if (clock.monotonicNow() >= deadline) {
-        throw new TimeoutError(`lease table ${this.tableName} is not ACTIVE after ${tableActiveTimeoutMs} ms (status ${table?.TableStatus ?? 'missing'})`, { retryable: false });
+      if (now >= deadline) {
+        throw new TimeoutError(`lease table ${this.tableName} is not ACTIVE after ${tableActiveTimeoutMs} ms (status ${status})`, { retryable: false });
+      }
+      if (now >= nextReportAt) {
+        reported = true;
+        nextReportAt = now + WAIT_REPORT_INTERVAL_MS;
+        const fields = { tableName: this.tableName, status, waitedMs, timeoutMs: tableActiveTimeoutMs };
+        if (status === 'missing') this.logger.warn(fields, `waiting for lease table ${this.tableName} to be created elsewhere (this worker does not create it) and become ACTIVE`);
+        else this.logger.info(fields, `waiting for lease table ${this.tableName} to become ACTIVE (status ${status})`);
       }
       if (!(await clock.sleep(delayMs, signal))) throw new ShutdownError(`stopped while waiting for lease table ${this.tableName} to become ACTIVE`);
       delayMs = Math.min(delayMs * 2, 1_000);
@@ -166,15 +207,28 @@ export class LeaseTable {
 
   // ---------------------------------------------------------------- reads
 
-  /** Reads one lease (strongly consistent unless told otherwise); `undefined` when absent. */
+  /**
+   * Reads one lease; `undefined` when absent. Strongly consistent unless told otherwise, whatever
+   * `consistentReads` says: point reads decide takes, lineage and rejected writes, and are rare.
+   * @throws ProtocolError naming the key and the attribute when the item is not a readable lease
+   *   (rather than `undefined`, which would read as "no such lease").
+   */
   async getLease(leaseKey: string, consistentRead = true): Promise<Lease | undefined> {
     const out = await this.send<GetItemCommandOutput>(() => new GetItemCommand({ TableName: this.tableName, Key: { [A.leaseKey]: { S: leaseKey } }, ConsistentRead: consistentRead }));
-    return out.Item && isLeaseItem(out.Item) ? leaseFromItem(out.Item) : undefined;
+    if (!out.Item || !isLeaseItem(out.Item)) return undefined;
+    const lease = this.malformed.read(out.Item, 'getLease');
+    this.malformed.readable(leaseKey);
+    return lease;
   }
 
-  /** Every lease in the table, page by page (one Scan request per page). */
+  /**
+   * Every lease in the table, page by page (one Scan request per page); eventually consistent
+   * unless `consistentReads` or `options.consistentRead` says otherwise. Items that are not
+   * readable leases are skipped: logged at error once per item and problem, and counted.
+   */
   async listLeases(options: ListLeasesOptions = {}): Promise<Lease[]> {
     const leases: Lease[] = [];
+    const malformed = new Set<string>();
     let startKey: DynamoItem | undefined;
     do {
       const exclusiveStartKey = startKey;
@@ -182,14 +236,22 @@ export class LeaseTable {
         () =>
           new ScanCommand({
             TableName: this.tableName,
-            ConsistentRead: options.consistentRead ?? true,
+            ConsistentRead: options.consistentRead ?? this.options.consistentReads,
             ...(options.pageSize ? { Limit: options.pageSize } : {}),
             ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
           }),
+        false,
+        options.maxAttempts,
       );
-      for (const item of out.Items ?? []) if (isLeaseItem(item)) leases.push(leaseFromItem(item));
+      for (const item of out.Items ?? []) {
+        if (!isLeaseItem(item)) continue;
+        const lease = this.malformed.skip(item, 'scan');
+        if (lease) leases.push(lease);
+        else malformed.add(leaseKeyOf(item));
+      }
       startKey = out.LastEvaluatedKey;
     } while (startKey);
+    this.malformed.scanned(malformed, new Set(leases.map((l) => l.leaseKey)));
     return leases;
   }
 
@@ -351,28 +413,27 @@ export class LeaseTable {
   /**
    * Writes shard metadata (child shard ids, hash-key range) if the lease exists, without touching
    * the counter, so that it never interrupts the holder's renewals (the KCL's
-   * `updateLeaseWithMetaInfo`).
+   * `updateLeaseWithMetaInfo`). As there, an empty child list writes nothing (it never removes
+   * `childShardIds`); when that leaves nothing to write, the lease is only read.
    * @returns the updated lease, or `undefined` when it does not exist.
    */
   async updateMetaInfo(leaseKey: string, info: LeaseMetaInfo): Promise<Lease | undefined> {
+    if (info.childShardIds === undefined && info.hashKeyRange === undefined) throw new InvalidArgumentError('updateMetaInfo needs childShardIds or hashKeyRange');
+    const children = info.childShardIds === undefined ? undefined : stringSetValue(info.childShardIds);
+    if (children === undefined && info.hashKeyRange === undefined) return this.getLease(leaseKey);
     const update = new UpdateExpressionBuilder().expectExists(A.leaseKey);
-    let changes = 0;
-    if (info.childShardIds !== undefined) {
-      update.setOrRemove(A.childShardIds, stringSetValue(info.childShardIds));
-      changes++;
-    }
+    if (children) update.set(A.childShardIds, children);
     if (info.hashKeyRange !== undefined) {
       update.set(A.startingHashKey, { S: info.hashKeyRange.startingHashKey.toString() }).set(A.endingHashKey, { S: info.hashKeyRange.endingHashKey.toString() });
-      changes++;
     }
-    if (changes === 0) throw new InvalidArgumentError('updateMetaInfo needs childShardIds or hashKeyRange');
-    const wanted = [...new Set(info.childShardIds ?? [])].sort().join(',');
-    const result = await this.conditionalUpdate('updateMetaInfo', leaseKey, update, (c) => info.childShardIds === undefined || c.childShardIds.join(',') === wanted);
+    const wanted = children?.SS ? [...children.SS].sort().join(',') : undefined;
+    const result = await this.conditionalUpdate('updateMetaInfo', leaseKey, update, (c) => wanted === undefined || c.childShardIds.join(',') === wanted);
     return result.ok ? result.lease : undefined;
   }
 
   /** Deletes a lease unconditionally, as the KCL's `deleteLease` (used once a shard is fully processed). */
   async deleteLease(leaseKey: string): Promise<void> {
+    this.unanswered.delete(leaseKey);
     await this.send(() => new DeleteItemCommand({ TableName: this.tableName, Key: { [A.leaseKey]: { S: leaseKey } } }));
   }
 
@@ -389,8 +450,15 @@ export class LeaseTable {
     return update.set(A.leaseCounter, numberValue(lease.leaseCounter + 1));
   }
 
+  /**
+   * Sends a conditional update and classifies a rejection. `isOwnWrite` says whether an item shows
+   * exactly this write; it is believed only when the write may really have been applied by us: this
+   * request was sent more than once, or an earlier write of this lease failed without an answer.
+   */
   private async conditionalUpdate(operation: string, leaseKey: string, update: UpdateExpressionBuilder, isOwnWrite: (current: Lease) => boolean): Promise<LeaseWriteResult> {
     const expressions = update.build();
+    const earlier = this.unanswered.get(leaseKey);
+    this.unanswered.delete(leaseKey);
     let failure: ConditionFailure;
     try {
       const out = await this.send<UpdateItemCommandOutput>(
@@ -404,14 +472,25 @@ export class LeaseTable {
           }),
         true,
       );
-      return { ok: true, lease: leaseFromItem(out.Attributes ?? {}), recoveredSpuriousRetry: false };
+      return { ok: true, lease: this.malformed.read(out.Attributes ?? {}, operation), recoveredSpuriousRetry: false };
     } catch (error) {
-      if (!(error instanceof ConditionFailure)) throw error;
+      if (!(error instanceof ConditionFailure)) {
+        // No answer (or none we could read): the write may be in the table all the same.
+        this.unanswered.set(leaseKey, earlier ? (c) => isOwnWrite(c) || earlier(c) : isOwnWrite);
+        throw error;
+      }
       failure = error;
     }
-    // DynamoDB returns the item with the failure; emulators (dynalite) do not, so fall back to a read.
-    const current = failure.item && isLeaseItem(failure.item) ? leaseFromItem(failure.item) : await this.getLease(leaseKey);
-    if (current && isOwnWrite(current)) {
+    let current: Lease | undefined;
+    try {
+      // DynamoDB returns the item with the failure; emulators (dynalite) do not, so fall back to a read.
+      current = failure.item && isLeaseItem(failure.item) ? this.malformed.read(failure.item, operation) : await this.getLease(leaseKey);
+    } catch (error) {
+      if (earlier) this.unanswered.set(leaseKey, earlier);
+      throw error;
+    }
+    const mayBeOurs = failure.retried || (current !== undefined && earlier?.(current) === true);
+    if (current && mayBeOurs && isOwnWrite(current)) {
       this.logger.info({ operation, leaseKey, leaseCounter: current.leaseCounter }, 'detected spurious conditional failure (a retry of an applied write) but recovered');
       return { ok: true, lease: current, recoveredSpuriousRetry: true };
     }
@@ -424,24 +503,26 @@ export class LeaseTable {
    * errors to ShardlineErrors. With `conditional`, a failed condition is thrown as a
    * {@link ConditionFailure} rather than as an AWS error, and is never retried.
    */
-  private async send<O>(make: () => unknown, conditional = false): Promise<O> {
-    const { clock, maxWriteAttempts, client } = this.options;
+  private async send<O>(make: () => unknown, conditional = false, maxAttempts = this.options.maxWriteAttempts): Promise<O> {
+    const { clock, client } = this.options;
     return retry(
-      async () => {
+      async (attempt) => {
         try {
           // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK's send() is overloaded per command
           return (await client.send(make() as any)) as O;
         } catch (error) {
           if (conditional && awsErrorName(error) === CONDITION_FAILED) {
             const item = (error as { Item?: DynamoItem }).Item;
-            throw new ConditionFailure(item && Object.keys(item).length ? item : undefined, error);
+            // Sent more than once (our retries or the SDK's): an earlier attempt may be what fails the condition.
+            const sdkAttempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+            throw new ConditionFailure(item && Object.keys(item).length ? item : undefined, attempt > 1 || sdkAttempts > 1, error);
           }
           throw classifyAwsError(error);
         }
       },
       {
         clock,
-        maxAttempts: maxWriteAttempts,
+        maxAttempts,
         baseDelayMs: 25,
         maxDelayMs: 400,
         isRetryable: (e) => !(e instanceof ConditionFailure) && (e as { retryable?: boolean }).retryable === true,
@@ -455,6 +536,8 @@ export class LeaseTable {
 class ConditionFailure extends Error {
   constructor(
     readonly item: DynamoItem | undefined,
+    /** The request was sent more than once: an earlier attempt may have been applied. */
+    readonly retried: boolean,
     cause: unknown,
   ) {
     super(CONDITION_FAILED, { cause });

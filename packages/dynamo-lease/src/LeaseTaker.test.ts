@@ -67,10 +67,26 @@ describe('decideLeasesToTake', () => {
     expect(unordered.toTake).toHaveLength(1);
   });
 
-  it('counts leases owned by its own id but not held (a previous incarnation) as available', () => {
-    const d = decide([...owned('me', 2, 'old'), ...owned('a', 2)], { held: [] });
-    expect(d.leaseCounts.get('me')).toBe(0);
-    expect(d.toTake.map((l) => l.leaseKey).sort()).toEqual(['old-0', 'old-1']);
+  it('takes leases of its own id that it does not hold once they stop moving (a previous incarnation), not while another process renews them', () => {
+    const leases = [...owned('me', 2, 'old'), ...owned('a', 2)];
+    const stopped = decide(leases, { held: [], ages: { 'old-0': FAILOVER + 1, 'old-1': FAILOVER + 1 } });
+    expect(stopped.leaseCounts.get('me')).toBe(0);
+    expect(stopped.toTake.map((l) => l.leaseKey).sort()).toEqual(['old-0', 'old-1']);
+
+    // Counters moving under this id while this process does not hold them: a second process runs
+    // with the same worker id. Its leases are live, it counts as a worker, and nothing is taken from it.
+    const twin = decide(leases, { held: [] });
+    expect(twin).toMatchObject({ toTake: [], duplicateIdLeases: 2, numWorkers: 3, availableLeases: 0, target: 2 });
+    expect(twin.leaseCounts.get('me')).toBe(0);
+    expect(twin.toSteal.map((l) => l.leaseOwner)).toEqual(['a']); // balancing against the others as usual
+    const onlyTwin = decide([...owned('me', 3, 'old')], { held: [] });
+    expect(onlyTwin).toMatchObject({ toTake: [], toSteal: [], duplicateIdLeases: 3, numWorkers: 2 });
+
+    // Not a twin: leases handed to this worker, handed over just now or with a handoff no longer pending.
+    const handoffs = [lease('handed', 'me'), { ...lease('timed-out', 'me'), checkpointOwner: 'a' }, ...owned('a', 2)];
+    const handed = decideLeasesToTake({ workerId: 'me', leases: handoffs, heldLeaseKeys: new Set(), handedOverLeaseKeys: new Set(['handed']), ageMs: () => 0 }, policy, () => 0.5);
+    expect(handed).toMatchObject({ duplicateIdLeases: 0, availableLeases: 2 });
+    expect(handed.toTake.map((l) => l.leaseKey).sort()).toEqual(['handed', 'timed-out']);
   });
 
   it('caps the target at maxLeasesForWorker and reports the spillover', () => {
@@ -122,5 +138,20 @@ describe('decideLeasesToTake', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('decideLeasesToTake and handoffs in progress', () => {
+  it('never steals a lease that is being handed over (checkpointOwner set): its holder is still finishing it', () => {
+    // b holds three leases, two of them in transit to b from a (b is leaseOwner, a the checkpointOwner).
+    const inTransit = (key: string): Lease => ({ ...lease(key, 'b'), checkpointOwner: 'a' });
+    const leases = [...owned('a', 1), inTransit('t-0'), inTransit('t-1'), lease('b-0', 'b')];
+    for (let i = 0; i < 50; i++) {
+      const d = decide(leases, { policy: { maxLeasesToStealAtOneTime: 2 } });
+      expect(d.toSteal.map((l) => l.leaseKey)).toEqual(d.toSteal.length ? ['b-0'] : []);
+    }
+    expect(decide(leases).toSteal.map((l) => l.leaseKey)).toEqual(['b-0']);
+    // Only leases in transit on the most loaded worker: nothing to steal this run.
+    expect(decide([...owned('a', 1), inTransit('t-0'), inTransit('t-1')]).toSteal).toEqual([]);
   });
 });

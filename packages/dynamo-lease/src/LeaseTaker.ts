@@ -8,6 +8,11 @@ export interface LeaseTakerSnapshot {
   readonly leases: readonly Lease[];
   /** Leases this worker holds and renews right now. */
   readonly heldLeaseKeys: ReadonlySet<string>;
+  /**
+   * Leases this worker asked for (graceful handoff) that their holder has just handed over: they
+   * are under this worker's id with a counter that just moved, and are available at once.
+   */
+  readonly handedOverLeaseKeys?: ReadonlySet<string>;
   /** Milliseconds since the lease's counter last moved, on this worker's clock; `Infinity` if never. */
   readonly ageMs: (lease: Lease) => number;
 }
@@ -31,8 +36,14 @@ export interface LeaseTakerDecision {
   readonly target: number;
   /** Leases in the table. */
   readonly totalLeases: number;
-  /** Workers seen: owners of live leases, plus this worker. */
+  /** Workers seen: owners of live leases, plus this worker (plus one for a live twin, below). */
   readonly numWorkers: number;
+  /**
+   * Leases under this worker's id that this process does not hold but whose counters move: another
+   * live process runs with the same worker id. They count as held by one more worker, and are
+   * neither taken nor stolen (which would only make the two take them from each other in turn).
+   */
+  readonly duplicateIdLeases: number;
   /** Live leases per worker (this worker included). */
   readonly leaseCounts: ReadonlyMap<string, number>;
   /** Leases that are unowned or expired. */
@@ -58,8 +69,13 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
  * Decides which leases this worker takes or steals, by lease count, as the KCL 2.x
  * `DynamoDBLeaseTaker` does. Pure: no I/O, no clock; `random` drives the shuffles.
  *
- * 1. Available leases are those unowned, expired, or owned by this worker id but not held (a
- *    previous incarnation's). Live leases are counted per owner; this worker always counts.
+ * 1. Available leases are those unowned or expired, and those just handed over to this worker. A
+ *    lease under this worker's id that this process does not hold is expired the same way (a
+ *    previous incarnation's, no longer renewed), and while its counter moves it belongs to another
+ *    live process with the same id (counted as one more worker, never taken or stolen). A lease
+ *    handed to this id by a holder that still holds it (`checkpointOwner` set) is available unless
+ *    the caller counts it as held (handoff pending). Live leases are counted per owner; this worker
+ *    always counts. (Leases this id held before a restart are taken back at start-up, not here.)
  * 2. Target = 1 when workers ≥ leases, else `ceil(leases / workers)`, capped at `maxLeasesForWorker`.
  * 3. Take up to `target - mine` available leases, very old ones first (never renewed, or not for
  *    `veryOldLeaseMultiplier × failoverTimeMs`). Unlike the KCL, very old leases do not bypass the
@@ -72,21 +88,29 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
  */
 export function decideLeasesToTake(snapshot: LeaseTakerSnapshot, policy: LeaseTakerPolicy, random: () => number = Math.random): LeaseTakerDecision {
   const { workerId, leases, heldLeaseKeys, ageMs } = snapshot;
+  const handedOver = snapshot.handedOverLeaseKeys ?? new Set<string>();
   const counts = new Map<string, number>([[workerId, 0]]);
   const liveByOwner = new Map<string, Lease[]>();
   const available: Lease[] = [];
   const veryOld: Lease[] = [];
   let expired = 0;
+  let duplicateIdLeases = 0;
   const veryOldAgeMs = policy.veryOldLeaseMultiplier * policy.failoverTimeMs;
 
   for (const lease of leases) {
     const owner = lease.leaseOwner;
-    const mineAndHeld = owner === workerId && heldLeaseKeys.has(lease.leaseKey);
-    const isExpired = owner !== undefined && owner !== workerId && ageMs(lease) > policy.failoverTimeMs;
-    if (owner === undefined || (owner === workerId && !mineAndHeld) || isExpired) {
+    const heldHere = owner === workerId && heldLeaseKeys.has(lease.leaseKey);
+    const isExpired = owner !== undefined && !heldHere && ageMs(lease) > policy.failoverTimeMs;
+    // Under this id but not held here: a handoff to this worker (handed over, or no longer pending) is ours to take.
+    const handedToUs = owner === workerId && !heldHere && (handedOver.has(lease.leaseKey) || (lease.checkpointOwner !== undefined && lease.checkpointOwner !== workerId));
+    if (owner === undefined || isExpired || handedToUs) {
       if (isExpired) expired++;
       if (ageMs(lease) > veryOldAgeMs) veryOld.push(lease);
       else available.push(lease);
+      continue;
+    }
+    if (owner === workerId && !heldHere) {
+      duplicateIdLeases++;
       continue;
     }
     counts.set(owner, (counts.get(owner) ?? 0) + 1);
@@ -96,7 +120,7 @@ export function decideLeasesToTake(snapshot: LeaseTakerSnapshot, policy: LeaseTa
   }
 
   const totalLeases = leases.length;
-  const numWorkers = counts.size;
+  const numWorkers = counts.size + (duplicateIdLeases > 0 ? 1 : 0);
   let target = totalLeases === 0 ? 0 : numWorkers >= totalLeases ? 1 : Math.ceil(totalLeases / numWorkers);
   const spillover = Math.max(0, target - policy.maxLeasesForWorker);
   target -= spillover;
@@ -122,6 +146,7 @@ export function decideLeasesToTake(snapshot: LeaseTakerSnapshot, policy: LeaseTa
     totalLeases,
     numWorkers,
     leaseCounts: counts,
+    duplicateIdLeases,
     availableLeases: availableCount,
     expiredLeases: expired,
     veryOldLeases: veryOld.length,
@@ -157,5 +182,8 @@ function chooseLeasesToSteal(
   let count = Math.min(needed, overTarget);
   if (count === 0 && needed > 1) count = 1;
   count = Math.min(count, maxToSteal);
-  return shuffled(liveByOwner.get(mostLoaded) ?? [], random).slice(0, count);
+  // A lease being handed over (checkpointOwner set) is still being finished by its holder: taking it
+  // now would cut that short and re-deliver what it processed since its last checkpoint.
+  const candidates = (liveByOwner.get(mostLoaded) ?? []).filter((l) => l.checkpointOwner === undefined);
+  return shuffled(candidates, random).slice(0, count);
 }

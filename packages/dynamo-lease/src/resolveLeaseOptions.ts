@@ -40,10 +40,18 @@ export interface LeaseTableOptions {
    * SDK's own retries. Default 3.
    */
   readonly maxWriteAttempts?: number;
+  /**
+   * Strongly consistent Scans in {@link LeaseTable.listLeases} (a call may still override it).
+   * Default false: eventually consistent, as the KCL's scans, at half the read capacity. Point
+   * reads (`getLease`) are strongly consistent either way.
+   */
+  readonly consistentReads?: boolean;
   /** Clock for waits. Default: the system clock. */
   readonly clock?: Clock;
   /** Logger. Default: no logging. */
   readonly logger?: Logger;
+  /** Metrics (malformed items). Default: none. */
+  readonly metrics?: Metrics;
 }
 
 /** {@link LeaseTableOptions} after validation. @public */
@@ -53,8 +61,10 @@ export interface ResolvedLeaseTableOptions {
   readonly billingMode: BillingMode;
   readonly tableActiveTimeoutMs: number;
   readonly maxWriteAttempts: number;
+  readonly consistentReads: boolean;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly metrics: Metrics;
 }
 
 const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
@@ -96,7 +106,7 @@ function objectOption<T extends object>(path: string, value: unknown, methods: r
   return value as T;
 }
 
-const TABLE_KEYS = ['tableName', 'client', 'billingMode', 'tableActiveTimeoutMs', 'maxWriteAttempts', 'clock', 'logger'];
+const TABLE_KEYS = ['tableName', 'client', 'billingMode', 'tableActiveTimeoutMs', 'maxWriteAttempts', 'consistentReads', 'clock', 'logger', 'metrics'];
 
 /** Fills defaults and validates {@link LeaseTableOptions} before any I/O. @public */
 export function resolveLeaseTableOptions(input: LeaseTableOptions, path = 'leaseTable'): ResolvedLeaseTableOptions {
@@ -109,8 +119,10 @@ export function resolveLeaseTableOptions(input: LeaseTableOptions, path = 'lease
     billingMode: billingModeOption(`${path}.billingMode`, input.billingMode),
     tableActiveTimeoutMs: integerOption(`${path}.tableActiveTimeoutMs`, input.tableActiveTimeoutMs, 300_000, { min: 0, max: 3_600_000 }),
     maxWriteAttempts: integerOption(`${path}.maxWriteAttempts`, input.maxWriteAttempts, 3, { min: 1, max: 10 }),
+    consistentReads: booleanOption(`${path}.consistentReads`, input.consistentReads, false),
     clock: objectOption<Clock>(`${path}.clock`, input.clock, ['now', 'monotonicNow', 'sleep']) ?? createSystemClock(),
     logger: objectOption<Logger>(`${path}.logger`, input.logger, ['info', 'warn', 'child']) ?? createNoopLogger(),
+    metrics: objectOption<Metrics>(`${path}.metrics`, input.metrics, ['counter', 'gauge', 'histogram']) ?? createNoopMetrics(),
   };
 }
 
@@ -120,7 +132,9 @@ export interface LeaseCoordinatorOptions {
   readonly tableName: string;
   /**
    * This worker's identity, written as `leaseOwner`. Keep it stable across restarts to get this
-   * worker's leases back at once. Default: the hostname plus a random 8-character suffix.
+   * worker's leases back at once, and unique among running processes: two processes with one id
+   * would both believe they hold its leases (detected and reported as `duplicateWorkerId`).
+   * Default: the hostname plus a random 8-character suffix.
    */
   readonly workerId?: string;
   /**
@@ -164,6 +178,12 @@ export interface LeaseCoordinatorOptions {
   readonly billingMode?: BillingMode;
   /** How long to wait for the table to become ACTIVE, in milliseconds. Default 300,000. */
   readonly tableActiveTimeoutMs?: number;
+  /**
+   * Strongly consistent table Scans (taker, start-up reclaim, `listActiveWorkers`). Default false:
+   * eventually consistent, as the KCL's, at half the read capacity units. Safety never depends on
+   * it: every ownership change is a conditional write; a stale scan only delays or wastes a take.
+   */
+  readonly consistentReads?: boolean;
   /** A DynamoDB client to use (the caller keeps ownership). Mutually exclusive with `clientOptions`. */
   readonly client?: DynamoDBClient;
   /**
@@ -200,6 +220,7 @@ export interface ResolvedLeaseCoordinatorOptions {
   readonly createTableIfNotExists: boolean;
   readonly billingMode: BillingMode;
   readonly tableActiveTimeoutMs: number;
+  readonly consistentReads: boolean;
   readonly client: DynamoDBClient | undefined;
   readonly clientOptions: AwsClientOptions;
   readonly clock: Clock;
@@ -224,6 +245,7 @@ const COORDINATOR_KEYS = [
   'createTableIfNotExists',
   'billingMode',
   'tableActiveTimeoutMs',
+  'consistentReads',
   'client',
   'clientOptions',
   'clock',
@@ -274,6 +296,7 @@ export function resolveLeaseCoordinatorOptions(input: LeaseCoordinatorOptions, p
     createTableIfNotExists: booleanOption(`${path}.createTableIfNotExists`, input.createTableIfNotExists, true),
     billingMode: billingModeOption(`${path}.billingMode`, input.billingMode),
     tableActiveTimeoutMs: integerOption(`${path}.tableActiveTimeoutMs`, input.tableActiveTimeoutMs, 300_000, { min: 0, max: 3_600_000 }),
+    consistentReads: booleanOption(`${path}.consistentReads`, input.consistentReads, false),
     client,
     clientOptions: input.clientOptions ?? {},
     clock: objectOption<Clock>(`${path}.clock`, input.clock, ['now', 'monotonicNow', 'sleep']) ?? createSystemClock(),

@@ -1,7 +1,8 @@
-import { ExtendedSequenceNumber, LeaseLostError, MemoryMetrics, ResourceNotFoundError, ShutdownError } from '@shardline/core';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { ExtendedSequenceNumber, LeaseLostError, ManualClock, MemoryMetrics, ResourceNotFoundError, ShutdownError } from '@shardline/core';
 import { injectFaults, serviceError, uniqueName } from '@shardline/testkit';
 import { LeaseCoordinator, type Lease, type LeaseCoordinatorOptions, type LeaseLostReason } from '../src';
-import { DynamoHarness, waitFor } from './helpers';
+import { advanceClock, DynamoHarness, RecordingLogger, waitFor } from './helpers';
 
 let dynamo: DynamoHarness;
 const running: LeaseCoordinator[] = [];
@@ -246,6 +247,59 @@ describe('LeaseCoordinator', () => {
 
     const owning = new LeaseCoordinator({ tableName, clientOptions: { env: dynamo.env } });
     await owning.close(); // destroys the client it created; nothing else to do
+  });
+
+  it('with createTableIfNotExists false, says what it waits for: at once, then every 10 s, then when the table is ready', async () => {
+    const tableName = uniqueName('absent');
+    const clock = new ManualClock();
+    const logger = new RecordingLogger();
+    const client = dynamo.client();
+    const c = new LeaseCoordinator({ tableName, workerId: 'a', createTableIfNotExists: false, client, clock, logger });
+    running.push(c);
+    let started = false;
+    const starting = c.start().then(() => (started = true));
+    await advanceClock(clock, 25_000, { stepMs: 250 });
+    const waiting = logger.find('warn', 'waiting for lease table');
+    // At once, at 10 s and at 20 s: what, which table, in what state, for how long so far.
+    expect(waiting.map((l) => Math.round((l.fields.waitedMs as number) / 1000))).toEqual([0, 10, 20]);
+    expect(waiting[0]!.fields).toMatchObject({ tableName, status: 'missing', timeoutMs: 300_000 });
+    expect(waiting[0]!.msg).toContain(tableName);
+    expect(started).toBe(false);
+
+    await client.send(new CreateTableCommand({ TableName: tableName, KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
+    await advanceClock(clock, 2_000, { stepMs: 250 });
+    expect(await waitFor(() => started, 5_000)).toBe(true);
+    await starting;
+    expect(logger.find('info', 'is ACTIVE').map((l) => l.fields.tableName)).toEqual([tableName]);
+  });
+
+  it('scans eventually consistent by default, as the KCL; strongly consistent with consistentReads', async () => {
+    const tableName = uniqueName('coord');
+    const reads = (c: LeaseCoordinator): { scans: unknown[]; gets: unknown[] } => {
+      const seen = { scans: [] as unknown[], gets: [] as unknown[] };
+      injectFaults(clients.get(c)!, {
+        before(ctx) {
+          if (ctx.commandName === 'ScanCommand') seen.scans.push(ctx.input.ConsistentRead);
+          if (ctx.commandName === 'GetItemCommand') seen.gets.push(ctx.input.ConsistentRead);
+        },
+      });
+      return seen;
+    };
+    const a = coordinator(tableName, 'a', { takerIntervalMs: 100 });
+    const b = coordinator(tableName, 'b', { takerIntervalMs: 100, consistentReads: true });
+    const seenA = reads(a);
+    const seenB = reads(b);
+    await a.init();
+    await a.createLeasesIfNotExist([{ leaseKey: 's-0' }]);
+    await Promise.all([a.start(), b.start()]);
+    await a.takeLeases();
+    await a.fetchCheckpoint('s-0');
+    expect(await waitFor(() => seenA.scans.length >= 3 && seenB.scans.length >= 3, 5_000)).toBe(true);
+    expect(new Set(seenA.scans)).toEqual(new Set([false]));
+    expect(new Set(seenB.scans)).toEqual(new Set([true]));
+    expect(new Set(await a.table.listLeases().then(() => seenA.scans))).toEqual(new Set([false]));
+    // Point reads (takes by key, checkpoints, lineage) stay strongly consistent.
+    expect(new Set(seenA.gets)).toEqual(new Set([true]));
   });
 
   it('rejects invalid options before any I/O, naming the field', () => {

@@ -105,6 +105,7 @@ describe('KCL compatibility of items', () => {
       childShardIds: { SS: ['shardId-000000000003'] },
       startingHashKey: { S: '0' },
       endingHashKey: { S: '340282366920938463463374607431768211455' },
+      entityType: { S: 'LEASE' }, // as the KCL 3.5 writes on create (M1)
     });
   });
 
@@ -253,6 +254,33 @@ describe('conditional writes', () => {
     expect(await table.updateMetaInfo('missing', { childShardIds: ['x'] })).toBeUndefined();
     expect(await table.getLease('missing')).toBeUndefined();
     expect((await table.renewLease(held)).ok).toBe(true);
+  });
+
+  it('writes nothing for an empty child list: never REMOVEs childShardIds (as the KCL, M8)', async () => {
+    const table = await dynamo.table();
+    const held = await ownedBy(table, 's-1', 'a');
+    await table.updateMetaInfo('s-1', { childShardIds: ['s-2', 's-3'] });
+    const raw = async (): Promise<Record<string, unknown> | undefined> =>
+      (await dynamo.client().send(new GetItemCommand({ TableName: table.tableName, Key: { leaseKey: { S: 's-1' } }, ConsistentRead: true }))).Item;
+    expect(await table.updateMetaInfo('s-1', { childShardIds: [] })).toMatchObject({ childShardIds: ['s-2', 's-3'], leaseCounter: held.leaseCounter });
+    expect((await raw())?.childShardIds).toEqual({ SS: expect.arrayContaining(['s-2', 's-3']) });
+    const [range] = evenHashKeyRanges(2);
+    expect(await table.updateMetaInfo('s-1', { childShardIds: [], hashKeyRange: range })).toMatchObject({ childShardIds: ['s-2', 's-3'], hashKeyRange: range });
+    expect((await raw())?.childShardIds).toEqual({ SS: expect.arrayContaining(['s-2', 's-3']) });
+    expect(await table.updateMetaInfo('missing', { childShardIds: [] })).toBeUndefined();
+  });
+
+  it('scans eventually consistent unless asked (consistentReads, or per call)', async () => {
+    const client = dynamo.client();
+    const tableName = uniqueName('leases');
+    const seen: unknown[] = [];
+    injectFaults(client, { before: (ctx) => void (ctx.commandName === 'ScanCommand' && seen.push(ctx.input.ConsistentRead)) });
+    const eventual = new LeaseTable({ tableName, client });
+    await eventual.createTableIfNotExists();
+    await eventual.listLeases();
+    await eventual.listLeases({ consistentRead: true });
+    await new LeaseTable({ tableName, client, consistentReads: true }).listLeases();
+    expect(seen).toEqual([false, true, true]);
   });
 
   it('lists every lease across scan pages and deletes leases', async () => {
