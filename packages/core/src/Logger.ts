@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { redactSecrets } from './redactSecrets';
 
 /** Structured log fields. @public */
 export type LogFields = Readonly<Record<string, unknown>>;
@@ -37,34 +38,36 @@ export interface LoggerOptions {
   readonly destination?: number | pino.DestinationStream;
 }
 
-/** Field paths whose values never reach a log line. */
-export const REDACTED_LOG_PATHS: readonly string[] = [
-  'credentials',
-  'accessKeyId',
-  'secretAccessKey',
-  'sessionToken',
-  'authorization',
-  'password',
-  '*.credentials',
-  '*.accessKeyId',
-  '*.secretAccessKey',
-  '*.sessionToken',
-  '*.authorization',
-  '*.password',
-  '*.*.secretAccessKey',
-  '*.*.sessionToken',
-  '*.headers.authorization',
-  '*.headers["x-amz-security-token"]',
-];
-
 /**
- * A pino logger with credentials redacted (`secretAccessKey`, `sessionToken`, `authorization`, …).
+ * A pino logger that redacts secrets by key name at any depth, in every line and in child
+ * bindings: credentials, access keys, session and security tokens, authorization headers,
+ * passwords (see {@link isSecretKey}), under any spelling (`secretAccessKey`,
+ * `AWS_SECRET_ACCESS_KEY`, `x-amz-security-token`), inside arrays, class instances and errors,
+ * and through cycles. A line without secrets is logged as it is, without a copy.
  * @public
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? (process.env.SHARDLINE_LOG_LEVEL as LoggerOptions['level']) ?? 'info';
   const destination = typeof options.destination === 'number' || options.destination === undefined ? pino.destination({ fd: options.destination ?? 1, sync: true }) : options.destination;
-  return pino({ level, name: options.name, redact: { paths: [...REDACTED_LOG_PATHS], censor: '[REDACTED]' } }, destination) as unknown as Logger;
+  // pino's redact paths name fixed positions (`*.credentials`), which misses deeper ones; a log
+  // formatter sees every line's fields before they are serialized.
+  const logger = pino({ level, name: options.name, formatters: { log: redactFields, bindings: redactFields } }, destination);
+  // pino applies the bindings formatter to the root's bindings only; children are created with
+  // Object.create(parent), so they inherit this child() too.
+  const child = logger.child;
+  logger.child = function redactingChild(this: typeof logger, bindings, childOptions) {
+    return child.call(this, redactFields(bindings), childOptions);
+  } as typeof child;
+  return logger as unknown as Logger;
+}
+
+/** {@link redactSecrets} for a line's fields; fields it cannot walk (a revoked proxy) are dropped, never printed unredacted. */
+function redactFields<T extends object>(fields: T): T {
+  try {
+    return redactSecrets(fields);
+  } catch {
+    return { redaction: 'failed: fields dropped' } as unknown as T;
+  }
 }
 
 /** A logger that drops everything. @public */

@@ -5,6 +5,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { InvalidArgumentError } from './errors';
 import { booleanOption, integerOption, rejectUnknownOptions, stringOption } from './options';
+import { isSecretKey } from './redactSecrets';
 
 /** Static AWS credentials, or a provider the SDK calls to refresh them. @public */
 export type AwsCredentials =
@@ -113,6 +114,42 @@ export function resolveAwsClientOptions(service: AwsService, input: AwsClientOpt
     maxSockets: integerOption(`${path}.maxSockets`, input.maxSockets, 50, { min: 1, max: 1024 }),
     http2: booleanOption(`${path}.http2`, input.http2, false),
   };
+}
+
+/**
+ * A copy of client options that prints no secret but builds the same clients: static
+ * `credentials` become a provider function returning them (the SDK takes either; JSON, pino and
+ * `util.inspect` show no keys of a function), and the secret entries of `env`
+ * (`AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, …) become non-enumerable (read as before, never
+ * listed). Components apply it to the options they keep and expose. The input is not changed;
+ * credentials that validation must refuse are left as they are; applying it twice is harmless.
+ * @public
+ */
+export function hideCredentials(options: AwsClientOptions): AwsClientOptions;
+export function hideCredentials(options: AwsClientOptions | undefined): AwsClientOptions | undefined;
+export function hideCredentials(options: AwsClientOptions | undefined): AwsClientOptions | undefined {
+  if (options === undefined || options === null || typeof options !== 'object') return options;
+  const credentials = options.credentials;
+  const wrap = credentials !== null && typeof credentials === 'object' && typeof credentials.accessKeyId === 'string' && credentials.accessKeyId !== '' && typeof credentials.secretAccessKey === 'string' && credentials.secretAccessKey !== '';
+  const env = options.env;
+  const hideEnv = env !== null && typeof env === 'object' && Object.keys(env).some(isSecretKey);
+  if (!wrap && !hideEnv) return options;
+  const copy: Record<string, unknown> = { ...options };
+  if (wrap) {
+    const staticCredentials = credentials;
+    copy.credentials = async function credentialsProvider() {
+      return staticCredentials;
+    };
+  }
+  if (hideEnv) {
+    const hidden: Record<string, string | undefined> = {};
+    // Every own property, so that entries hidden by an earlier call stay readable.
+    for (const key of Object.getOwnPropertyNames(env)) {
+      Object.defineProperty(hidden, key, { value: (env as Record<string, string | undefined>)[key], enumerable: !isSecretKey(key), writable: false, configurable: false });
+    }
+    copy.env = hidden;
+  }
+  return copy as AwsClientOptions;
 }
 
 function httpHandler(resolved: ResolvedAwsClientOptions): NodeHttpHandler {

@@ -152,6 +152,18 @@ export class AccessDeniedError extends ShardlineError {
   }
 }
 
+/**
+ * The service refused the request's signature because this machine's clock is off by more than
+ * five minutes (`Signature expired`, `RequestTimeTooSkewed`, …). Retryable: the SDK corrects its
+ * clock offset from the response's Date header, so the next attempt is signed with the server's
+ * time. Persisting, it means the host's clock needs fixing (NTP). @public
+ */
+export class ClockSkewError extends ShardlineError {
+  constructor(message: string, options?: ShardlineErrorOptions) {
+    super('SHARDLINE_CLOCK_SKEW', message, { ...options, defaultRetryable: true });
+  }
+}
+
 /** A transient service-side failure (InternalFailure, 5xx, connection reset). @public */
 export class ServiceUnavailableError extends ShardlineError {
   constructor(message: string, options?: ShardlineErrorOptions) {
@@ -166,5 +178,18 @@ export class AwsServiceError extends ShardlineError {
   constructor(awsErrorName: string, message: string, options?: ShardlineErrorOptions) {
     super('SHARDLINE_AWS_SERVICE', message, options);
     this.awsErrorName = awsErrorName;
+  }
+}
+
+/**
+ * A fault inside Shardline, or in a seam it was given (a clock, logger or metrics object that
+ * threw), left an operation in a state the component can no longer vouch for; it is failed with
+ * this error rather than left pending. `cause` is the original error. Not retryable by default: a
+ * record failed this way may still have been written.
+ * @public
+ */
+export class InternalError extends ShardlineError {
+  constructor(message: string, options?: ShardlineErrorOptions) {
+    super('SHARDLINE_INTERNAL', message, options);
   }
 }

@@ -7,6 +7,7 @@ export * from './ExtendedSequenceNumber';
 export * from './Clock';
 export * from './backoff';
 export * from './Logger';
+export * from './redactSecrets';
 export * from './Metrics';
 export * from './awsClients';
 export * from './md5';

@@ -197,7 +197,7 @@ async function put(kinesis: KinesisClient, streamName: string, entries: PutRecor
 }
 
 /** `count` records of 100 random bytes with random 16-hex-digit partition keys (cut from one random buffer). */
-function randomRecords(count: number): UserRecord[] {
+function randomRecords(count: number): (UserRecord & { readonly data: Buffer })[] {
   const pool = randomBytes(count * 108);
   return Array.from({ length: count }, (_, i) => ({ partitionKey: pool.toString('hex', i * 108 + 100, i * 108 + 108), data: pool.subarray(i * 108, i * 108 + 100) }));
 }

@@ -1,8 +1,12 @@
 import * as crypto from 'node:crypto';
 import fc from 'fast-check';
-import { InvalidExplicitHashKeyError, InvalidPartitionKeyError, MAX_HASH_KEY, partitionKeyToHashKey, RecordTooLargeError } from '@shardline/core';
+import * as vm from 'node:vm';
+import { evenHashKeyRanges, InvalidArgumentError, InvalidExplicitHashKeyError, InvalidPartitionKeyError, MAX_HASH_KEY, partitionKeyToHashKey, RecordTooLargeError } from '@shardline/core';
 import { createAggregatedRecordSchema, KPL_MAGIC } from './AggregatedRecordFormat';
 import { aggregateRecords, Aggregator } from './Aggregator';
+import { deaggregate } from './deaggregate';
+import { ShardAggregator } from './ShardAggregator';
+import { ShardMap } from './ShardMap';
 import type { UserRecord } from './UserRecord';
 import { userRecordArb } from '../test/arbitraries';
 
@@ -99,6 +103,102 @@ describe('Aggregator', () => {
     expect(() => agg.add({ partitionKey: 'k', explicitHashKey: '340282366920938463463374607431768211456', data: Buffer.alloc(1) })).toThrow(InvalidExplicitHashKeyError);
     expect(() => agg.add({ partitionKey: 'k', data: Buffer.alloc(2 * 1024 * 1024) })).toThrow(new RecordTooLargeError(2 * 1024 * 1024 + 1, 1024 * 1024));
     expect(agg.count).toBe(1);
+  });
+
+  describe('record data', () => {
+    const utf8 = (r: UserRecord): UserRecord => ({ ...r, data: typeof r.data === 'string' ? Buffer.from(r.data, 'utf8') : r.data });
+
+    it('takes a string as its UTF-8 bytes, as the producer does: same bytes, sizes and limits as the Buffer (property)', () => {
+      const stringRecordArb = fc.record({ partitionKey: fc.string({ minLength: 1, maxLength: 40 }), data: fc.string({ unit: 'binary', maxLength: 300 }) });
+      fc.assert(
+        fc.property(fc.array(fc.oneof(stringRecordArb, userRecordArb), { minLength: 1, maxLength: 40 }), fc.integer({ min: 64, max: 4000 }), (records, maxAggregateBytes) => {
+          const ours = aggregateRecords(records, { maxAggregateBytes });
+          const asBytes = aggregateRecords(records.map(utf8), { maxAggregateBytes });
+          expect(ours.map((k) => [k.data.toString('hex'), k.sizeBytes, k.aggregated, k.userRecords.length])).toEqual(asBytes.map((k) => [k.data.toString('hex'), k.sizeBytes, k.aggregated, k.userRecords.length]));
+          expect(ours.flatMap((k) => k.userRecords)).toEqual(records);
+          const back = ours.flatMap((k) => deaggregate({ Data: k.data, PartitionKey: k.partitionKey, SequenceNumber: '1' }));
+          expect(back.map((u) => u.data.toString('hex'))).toEqual(records.map((r) => Buffer.from(r.data as string | Uint8Array).toString('hex')));
+        }),
+        { numRuns: 200 },
+      );
+      const [raw] = aggregateRecords([{ partitionKey: 'k', data: 'héllo' }]);
+      expect(raw).toMatchObject({ aggregated: false, sizeBytes: 7 });
+      expect(Buffer.isBuffer(raw!.data) && raw!.data.toString('utf8')).toBe('héllo');
+      expect(() => aggregateRecords([{ partitionKey: 'k', data: 'é'.repeat(524_288) }])).toThrow(new RecordTooLargeError(1024 * 1024 + 1, 1024 * 1024));
+    });
+
+    it('takes a Uint8Array of another realm', () => {
+      const foreign = vm.runInNewContext('new Uint8Array([1, 2, 3])') as Uint8Array;
+      expect(foreign instanceof Uint8Array).toBe(false);
+      const out = aggregateRecords([{ partitionKey: 'a', data: foreign }, { partitionKey: 'b', data: foreign }]);
+      expect(deaggregate({ Data: out[0]!.data, SequenceNumber: '1' }).map((u) => [...u.data])).toEqual([[1, 2, 3], [1, 2, 3]]);
+      expect([...aggregateRecords([{ partitionKey: 'a', data: foreign }])[0]!.data]).toEqual([1, 2, 3]);
+    });
+
+    const notBytes: [unknown, string][] = [
+      [new ArrayBuffer(4), 'ArrayBuffer'],
+      [new SharedArrayBuffer(4), 'SharedArrayBuffer'],
+      [new DataView(new ArrayBuffer(4)), 'DataView'],
+      [new Uint16Array([0x102, 0x304]), 'Uint16Array'],
+      [new Int8Array([-1]), 'Int8Array'],
+      [new Uint8ClampedArray([1]), 'Uint8ClampedArray'],
+      [new Float64Array([1.5]), 'Float64Array'],
+      [[1, 2, 3], 'Array'],
+      [{ length: 3 }, 'Object'],
+      [Object.create(null), 'object'],
+      [42, 'number'],
+      [true, 'boolean'],
+      [Symbol('x'), 'symbol'],
+      [null, 'null'],
+      [undefined, 'undefined'],
+    ];
+
+    it.each(notBytes)('rejects %p data with InvalidArgumentError naming the field, before any state changes', (data, got) => {
+      const good: UserRecord[] = [
+        { partitionKey: 'one', data: Buffer.from('first') },
+        { partitionKey: 'two', data: 'second' },
+      ];
+      const agg = new Aggregator();
+      agg.add(good[0]!);
+      agg.add(good[1]!);
+      const size = agg.sizeBytes;
+      const bad = { partitionKey: 'three', data } as unknown as UserRecord;
+      for (let i = 0; i < 2; i++) {
+        const error = (() => {
+          try {
+            agg.add(bad);
+          } catch (e) {
+            return e;
+          }
+          return undefined;
+        })();
+        expect(error).toBeInstanceOf(InvalidArgumentError);
+        expect((error as Error).message).toBe(`aggregator: record.data must be a Uint8Array, a Buffer or a string (got ${got})`);
+      }
+      expect([agg.count, agg.sizeBytes]).toEqual([2, size]);
+      // The records held before are emitted whole, and the aggregator keeps working.
+      const out = agg.flush()!;
+      expect(out.data.equals(referenceEncoding(good.map(utf8)))).toBe(true);
+      agg.add({ partitionKey: 'four', data: Buffer.from('4') });
+      expect(agg.flush()!.data.toString()).toBe('4');
+      // The same for a record alone, through aggregateRecords and the ShardAggregator.
+      expect(() => aggregateRecords([bad])).toThrow(InvalidArgumentError);
+      const sharded = new ShardAggregator(new ShardMap(evenHashKeyRanges(4).map((range, i) => ({ shardId: `s${i}`, range, open: true }))));
+      sharded.add(good[0]!);
+      expect(() => sharded.add(bad)).toThrow(InvalidArgumentError);
+      expect(sharded.count).toBe(1);
+      expect(sharded.flushAll().map((k) => k.data.toString())).toEqual(['first']);
+    });
+
+    it('rejects a record that is not an object', () => {
+      const agg = new Aggregator();
+      for (const record of [null, undefined, 'data', 7]) {
+        expect(() => agg.add(record as unknown as UserRecord)).toThrow(new InvalidArgumentError(`aggregator: record must be an object with partitionKey and data (got ${record === null ? 'null' : typeof record})`));
+      }
+      const sharded = new ShardAggregator(new ShardMap(evenHashKeyRanges(1).map((range) => ({ shardId: 's', range, open: true }))));
+      expect(() => sharded.add(null as unknown as UserRecord)).toThrow(InvalidArgumentError);
+      expect(agg.count).toBe(0);
+    });
   });
 
   it('accepts up to 10 MiB records when the stream allows them', () => {

@@ -2,6 +2,7 @@ import { parseExplicitHashKey, partitionKeyToHashKey, RecordTooLargeError, valid
 import { KPL_DIGEST_BYTES, KPL_FIXED_OVERHEAD_BYTES, KPL_MAGIC, md5Digest, recordEntrySize, tableEntrySize, varintSize, writeVarint } from './AggregatedRecordFormat';
 import { type AggregatorOptions, type ResolvedAggregatorOptions, resolveAggregatorOptions } from './resolveAggregatorOptions';
 import type { KinesisRecord, UserRecord } from './UserRecord';
+import { userRecordBytes } from './userRecordBytes';
 
 /** The outer partition key of every aggregate, as the KPL writes it: one byte, routing is by EHK. */
 export const AGGREGATE_PARTITION_KEY = 'a';
@@ -38,6 +39,8 @@ export class Aggregator<T extends UserRecord = UserRecord> {
   private explicitHashKeyTableBytes = 0;
   /** Size of the first record if it ends up alone: its data plus partition key. */
   private firstRawBytes = 0;
+  /** The first record's bytes (a string's UTF-8), emitted as they are if it ends up alone. */
+  private firstData: Uint8Array | undefined;
   /** Flush count; tells add() whether a speculative key copy is still in place. */
   private flushes = 0;
 
@@ -64,12 +67,16 @@ export class Aggregator<T extends UserRecord = UserRecord> {
 
   /**
    * Adds a record. Returns the Kinesis record that had to be finished to make room, or undefined.
-   * Throws InvalidPartitionKeyError, InvalidExplicitHashKeyError or RecordTooLargeError for bad input,
-   * before changing any state.
+   * Data is bytes or a string (its UTF-8 bytes). Throws InvalidArgumentError (data of another
+   * type), InvalidPartitionKeyError, InvalidExplicitHashKeyError or RecordTooLargeError for bad
+   * input, before changing any state.
    * @param partitionKeyHash - any 32-bit hash of the partition key the caller already has (it only
    *   speeds up the key-table lookup); computed when absent.
    */
   add(record: T, partitionKeyHash?: number): KinesisRecord<T> | undefined {
+    // Checked first and always (also with validate off): bytes of another kind would corrupt the
+    // aggregate being built and every record held with it.
+    const data: Uint8Array = record != null && record.data instanceof Uint8Array ? record.data : userRecordBytes(record);
     const pk = record.partitionKey;
     const ehk = record.explicitHashKey;
     if (this.options.validate) {
@@ -103,7 +110,6 @@ export class Aggregator<T extends UserRecord = UserRecord> {
     }
     let pkIndex = this.findKey(pk, hash);
     const speculatedAt = this.flushes;
-    const data = record.data;
     const dataLength = data.length;
     if (dataLength + pkBytes > this.options.maxRecordBytes) throw new RecordTooLargeError(dataLength + pkBytes, this.options.maxRecordBytes);
 
@@ -128,7 +134,10 @@ export class Aggregator<T extends UserRecord = UserRecord> {
     }
     this.writeEntry(pkIndex, ehkIndex, data);
     this.records.push(record);
-    if (held === 0) this.firstRawBytes = dataLength + pkBytes;
+    if (held === 0) {
+      this.firstRawBytes = dataLength + pkBytes;
+      this.firstData = data;
+    }
     return flushed;
   }
 
@@ -232,7 +241,8 @@ export class Aggregator<T extends UserRecord = UserRecord> {
     let result: KinesisRecord<T>;
     if (records.length === 1) {
       const only = records[0]!;
-      const data = Buffer.isBuffer(only.data) ? only.data : Buffer.from(only.data.buffer, only.data.byteOffset, only.data.byteLength);
+      const bytes = this.firstData!;
+      const data = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       result = { partitionKey: only.partitionKey, explicitHashKey: only.explicitHashKey, data, aggregated: false, userRecords: records, sizeBytes: this.firstRawBytes };
     } else {
       const first = records[0]!;
@@ -248,6 +258,7 @@ export class Aggregator<T extends UserRecord = UserRecord> {
     this.explicitHashKeys.clear();
     this.explicitHashKeyTableBytes = 0;
     this.firstRawBytes = 0;
+    this.firstData = undefined;
     return result;
   }
 

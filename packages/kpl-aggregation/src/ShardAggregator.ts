@@ -2,6 +2,7 @@ import { Aggregator } from './Aggregator';
 import { type AggregatorOptions, type ResolvedAggregatorOptions, resolveAggregatorOptions } from './resolveAggregatorOptions';
 import type { ShardMap } from './ShardMap';
 import type { KinesisRecord, UserRecord } from './UserRecord';
+import { userRecordBytes } from './userRecordBytes';
 
 /**
  * One {@link Aggregator} per predicted shard, so that no aggregate ever mixes records bound for
@@ -51,6 +52,8 @@ export class ShardAggregator<T extends UserRecord = UserRecord> {
    * make room (or the record itself, raw, when no shard is predicted), else undefined.
    */
   add(record: T): KinesisRecord<T> | undefined {
+    // The aggregator checks the data; a record that is no object must not reach the prediction first.
+    if (record === null || typeof record !== 'object') userRecordBytes(record);
     const index = this.map.indexForRecord(record.partitionKey, record.explicitHashKey);
     if (index < 0) {
       // Emitted raw at once: the shared aggregator validates and sizes it, and is empty again after.

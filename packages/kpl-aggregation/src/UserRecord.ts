@@ -1,10 +1,17 @@
+/** Record payload: bytes (a Uint8Array or Buffer), or a string written as UTF-8. @public */
+export type UserRecordData = Uint8Array | string;
+
 /** A record as a producer hands it in: data, partition key and an optional explicit hash key. @public */
 export interface UserRecord {
   /** 1 to 256 characters. */
   readonly partitionKey: string;
   /** Decimal hash key in [0, 2^128 − 1]; overrides the partition key's MD5 for routing. */
   readonly explicitHashKey?: string;
-  readonly data: Uint8Array;
+  /**
+   * Bytes, or a string (sent as its UTF-8 bytes), as the producer accepts them. Anything else
+   * (ArrayBuffer, DataView, other typed arrays, …) is rejected with InvalidArgumentError.
+   */
+  readonly data: UserRecordData;
 }
 
 /**

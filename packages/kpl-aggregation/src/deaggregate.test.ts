@@ -39,9 +39,10 @@ describe('deaggregate', () => {
     );
   });
 
-  it('returns a corrupted aggregate raw and flagged, never throwing and never empty (property)', () => {
+  it('returns a damaged aggregate raw and unchanged, as not an aggregate once its MD5 no longer matches (property)', () => {
     const [agg] = aggregateRecords(Array.from({ length: 20 }, (_, i) => ({ partitionKey: `k${i}`, data: Buffer.from(`data-${i}`) })));
-    const stats = new Deaggregator();
+    const corrupt: string[] = [];
+    const stats = new Deaggregator({ onCorrupt: (r) => corrupt.push(r.deaggregationFailure!) });
     let withMagic = 0;
     fc.assert(
       fc.property(fc.nat(agg!.data.length - 1), fc.integer({ min: 1, max: 255 }), fc.boolean(), (at, xor, truncate) => {
@@ -52,38 +53,81 @@ describe('deaggregate', () => {
         expect(out).toHaveLength(1);
         expect(out[0]!.data.equals(input)).toBe(true);
         expect(out[0]!.aggregated).toBe(false);
-        // Without the magic it is a plain record; with it, every corruption must be flagged.
+        expect(out[0]!.deaggregationFailure).toBeUndefined();
+        // Without the magic it is a plain record; with it, the reason it is not an aggregate is given.
         if (input.length >= 4 && input.subarray(0, 4).equals(Buffer.from(KPL_MAGIC))) {
           withMagic++;
-          expect(out[0]!.deaggregationFailure).toBeDefined();
-        } else expect(out[0]!.deaggregationFailure).toBeUndefined();
+          expect(out[0]!.notAggregate).toBe(input.length < 20 ? 'TOO_SHORT' : 'MD5_MISMATCH');
+        } else expect(out[0]!.notAggregate).toBeUndefined();
       }),
       { numRuns: 1000 },
     );
-    expect(stats.stats.corrupt).toBe(withMagic);
+    expect(stats.stats.notAggregate).toBe(withMagic);
+    expect(stats.stats.corrupt).toBe(0);
+    expect(corrupt).toEqual([]);
     expect(withMagic).toBeGreaterThan(0);
   });
 
-  it('flags each kind of failure, and counts it', () => {
+  it('returns a plain record whose data merely starts with the magic as a plain record: not corrupt, no onCorrupt (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.boolean(), (rest, verifyChecksum) => {
+        const metrics = new MemoryMetrics();
+        const corrupt: unknown[] = [];
+        const d = new Deaggregator({ verifyChecksum, metrics, onCorrupt: (r) => corrupt.push(r) });
+        const data = Buffer.concat([KPL_MAGIC, rest]);
+        const out = d.deaggregate(sdk(data, 'pk'));
+        // Without the checksum, random bytes may parse as an aggregate; they are never called corrupt.
+        if (out.some((u) => u.aggregated)) return;
+        expect(out).toHaveLength(1);
+        expect(out[0]).toMatchObject({ aggregated: false, partitionKey: 'pk', subSequenceNumber: 0, notAggregate: rest.length < 16 ? 'TOO_SHORT' : 'MD5_MISMATCH' });
+        expect(out[0]!.data.equals(data)).toBe(true);
+        expect(out[0]!.deaggregationFailure).toBeUndefined();
+        expect(corrupt).toEqual([]);
+        expect(d.stats).toMatchObject({ corrupt: 0, notAggregate: 1, userRecords: 1 });
+        expect(metrics.total('kpl_corrupt_aggregates_total')).toBe(0);
+        expect(metrics.value('kpl_not_aggregate_records_total', { reason: out[0]!.notAggregate! })).toBe(1);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('tells a corrupt aggregate (MD5 matches, content broken) from a plain record, and counts each', () => {
     const metrics = new MemoryMetrics();
-    const d = new Deaggregator({ metrics });
-    const cases: [Buffer, string | undefined][] = [
-      [Buffer.from('plain text'), undefined],
-      [Buffer.from(KPL_MAGIC), 'TOO_SHORT'],
-      [Buffer.concat([KPL_MAGIC, Buffer.alloc(20)]), 'MD5_MISMATCH'],
-      [withValidMd5(Buffer.from([0x1a, 0x05, 0x08, 0x00, 0x1a, 0x09, 0x00])), 'PROTOBUF'],
-      [withValidMd5(Buffer.from([0x1a, 0x04, 0x08, 0x03, 0x1a, 0x00])), 'PROTOBUF'],
-      [withValidMd5(Buffer.alloc(0)), 'EMPTY'],
+    const corrupt: string[] = [];
+    const d = new Deaggregator({ metrics, onCorrupt: (r) => corrupt.push(r.deaggregationFailure!) });
+    const cases: [Buffer, string | undefined, string | undefined][] = [
+      [Buffer.from('plain text'), undefined, undefined],
+      [Buffer.from(KPL_MAGIC), undefined, 'TOO_SHORT'],
+      [Buffer.concat([KPL_MAGIC, Buffer.from('{"json":1}')]), undefined, 'TOO_SHORT'],
+      [Buffer.concat([KPL_MAGIC, Buffer.alloc(20)]), undefined, 'MD5_MISMATCH'],
+      [withValidMd5(Buffer.from([0x1a, 0x05, 0x08, 0x00, 0x1a, 0x09, 0x00])), 'PROTOBUF', undefined],
+      [withValidMd5(Buffer.from([0x1a, 0x04, 0x08, 0x03, 0x1a, 0x00])), 'PROTOBUF', undefined],
+      [withValidMd5(Buffer.alloc(0)), 'EMPTY', undefined],
     ];
-    for (const [data, failure] of cases) {
+    for (const [data, failure, notAggregate] of cases) {
       const [out, ...rest] = d.deaggregate(sdk(data, 'pk'));
       expect(rest).toEqual([]);
-      expect(out!.deaggregationFailure).toBe(failure);
+      expect([out!.deaggregationFailure, out!.notAggregate]).toEqual([failure, notAggregate]);
       expect(out!.partitionKey).toBe('pk');
+      expect(out!.data.equals(data)).toBe(true);
     }
-    expect(d.stats.corrupt).toBe(5);
-    expect(metrics.total('kpl_corrupt_aggregates_total')).toBe(5);
+    expect(corrupt).toEqual(['PROTOBUF', 'PROTOBUF', 'EMPTY']);
+    expect(d.stats).toMatchObject({ kinesisRecords: 7, corrupt: 3, notAggregate: 3, aggregates: 0, userRecords: 7 });
+    expect(metrics.total('kpl_corrupt_aggregates_total')).toBe(3);
     expect(metrics.value('kpl_corrupt_aggregates_total', { reason: 'PROTOBUF' })).toBe(2);
+    expect(metrics.total('kpl_not_aggregate_records_total')).toBe(3);
+    expect(metrics.value('kpl_not_aggregate_records_total', { reason: 'TOO_SHORT' })).toBe(2);
+  });
+
+  it('without checksum verification still tells a broken aggregate from a plain record by its MD5', () => {
+    const corrupt: string[] = [];
+    const d = new Deaggregator({ verifyChecksum: false, onCorrupt: (r) => corrupt.push(r.deaggregationFailure!) });
+    const broken = Buffer.from([0x1a, 0x05, 0x08, 0x00, 0x1a, 0x09, 0x00]);
+    expect(d.deaggregate(sdk(withValidMd5(broken)))[0]).toMatchObject({ deaggregationFailure: 'PROTOBUF' });
+    expect(d.deaggregate(sdk(Buffer.concat([KPL_MAGIC, broken, Buffer.alloc(16)])))[0]).toMatchObject({ notAggregate: 'MD5_MISMATCH' });
+    expect(d.deaggregate(sdk(Buffer.concat([KPL_MAGIC, Buffer.alloc(16)])))[0]).toMatchObject({ notAggregate: 'MD5_MISMATCH' });
+    expect(corrupt).toEqual(['PROTOBUF']);
+    expect(d.stats).toMatchObject({ corrupt: 1, notAggregate: 2 });
   });
 
   it('skips the MD5 check when asked', () => {
@@ -130,6 +174,27 @@ describe('deaggregate', () => {
       expect(out.map((u) => u.outOfShardRange)).toEqual([undefined, true]);
       expect(seen).toEqual(['outside:reported']);
       expect(d.stats.outOfRange).toBe(1);
+    });
+
+    it('never range-checks a record returned raw: plain, merely starting with the magic, or corrupt', () => {
+      // Kinesis placed a raw record (perhaps by an explicit hash key GetRecords does not return), and
+      // the KCL range-checks only the sub-records of an aggregate.
+      const outside = partitionKeyToHashKey('outside');
+      expect(outside === h).toBe(false);
+      for (const outOfRange of ['report', 'drop-aggregate'] as const) {
+        const seen: string[] = [];
+        const metrics = new MemoryMetrics();
+        const d = new Deaggregator({ shardRange: range, outOfRange, metrics, onOutOfRange: (r) => seen.push(r.partitionKey) });
+        const inputs = [Buffer.from('plain'), Buffer.concat([KPL_MAGIC, Buffer.from('plain')]), Buffer.concat([KPL_MAGIC, Buffer.alloc(40)]), withValidMd5(Buffer.from([0x1a, 0x00]))];
+        for (const data of inputs) {
+          const out = d.deaggregate(sdk(data, 'outside'));
+          expect(out).toHaveLength(1);
+          expect(out[0]!.outOfShardRange).toBeUndefined();
+        }
+        expect(seen).toEqual([]);
+        expect(d.stats.outOfRange).toBe(0);
+        expect(metrics.total('kpl_out_of_range_total')).toBe(0);
+      }
     });
 
     it('drops the whole aggregate in KCL mode', () => {

@@ -1,5 +1,5 @@
 import { booleanOption, createNoopMetrics, enumOption, functionOption, type HashKeyRange, type Metrics, parseExplicitHashKey, partitionKeyToHashKey, rangeContains, rejectUnknownOptions } from '@shardline/core';
-import { type DecodedAggregate, type DeaggregationFailure, decodeAggregatedRecord } from './decodeAggregatedRecord';
+import { type CorruptAggregateReason, type DecodedAggregate, decodeAggregatedRecord, isNotAggregateReason, type NotAggregateReason } from './decodeAggregatedRecord';
 
 /** A record as the AWS SDK v3 returns it from GetRecords (or SubscribeToShard). @public */
 export interface SdkKinesisRecord {
@@ -40,19 +40,33 @@ export interface DeaggregatedRecord {
   /** True when it came out of a KPL aggregate. */
   readonly aggregated: boolean;
   /**
-   * Set when the Kinesis record began with the KPL magic but could not be decoded: the record is
-   * returned raw and unchanged (the KCL's behaviour) with the reason here.
+   * Set when the Kinesis record is a corrupt aggregate: magic and a matching MD5, but a malformed
+   * protobuf (`PROTOBUF`) or no records (`EMPTY`). The record is returned raw and unchanged (the
+   * KCL's behaviour); its producer wrote a broken aggregate.
    */
-  readonly deaggregationFailure?: DeaggregationFailure;
+  readonly deaggregationFailure?: CorruptAggregateReason;
+  /**
+   * Set when the data starts with the KPL magic but is no aggregate: too short for the MD5 trailer
+   * (`TOO_SHORT`) or the trailer does not match (`MD5_MISMATCH`). This is a plain record that
+   * happens to begin with those 4 bytes, returned as it is; nothing is wrong with it.
+   */
+  readonly notAggregate?: NotAggregateReason;
   /** Set in `report` mode when the record's hash key lies outside the shard it was read from. */
   readonly outOfShardRange?: boolean;
 }
 
 /** Options of {@link Deaggregator} and {@link deaggregate}. @public */
 export interface DeaggregateOptions {
-  /** Verify the MD5 trailer. Default true. A mismatch returns the raw record, flagged. */
+  /**
+   * Verify the MD5 trailer. Default true. A mismatch returns the raw record, flagged `notAggregate`.
+   * When false, the MD5 is still checked for data that fails to decode, to tell a plain record
+   * (`notAggregate`) from a corrupt aggregate (`deaggregationFailure`).
+   */
   readonly verifyChecksum?: boolean;
-  /** Hash-key range of the shard the records were read from; enables the range check. */
+  /**
+   * Hash-key range of the shard the records were read from; enables the range check of the
+   * sub-records of aggregates (records returned raw are never checked: Kinesis placed them).
+   */
   readonly shardRange?: HashKeyRange;
   /**
    * What to do with sub-records whose hash key is outside `shardRange`: `report` (default) keeps
@@ -62,9 +76,15 @@ export interface DeaggregateOptions {
   readonly outOfRange?: 'report' | 'drop-aggregate';
   /** Called for each Kinesis record that held an out-of-range sub-record. */
   readonly onOutOfRange?: (record: DeaggregatedRecord, action: 'reported' | 'dropped') => void;
-  /** Called for each corrupt aggregate returned raw. */
+  /**
+   * Called for each corrupt aggregate returned raw (`deaggregationFailure` set). Not called for a
+   * plain record that merely starts with the magic (`notAggregate` set).
+   */
   readonly onCorrupt?: (record: DeaggregatedRecord) => void;
-  /** Counters `kpl_deaggregated_records_total`, `kpl_corrupt_aggregates_total`, `kpl_out_of_range_total`. */
+  /**
+   * Counters `kpl_deaggregated_records_total`, `kpl_corrupt_aggregates_total{reason}`,
+   * `kpl_not_aggregate_records_total{reason}`, `kpl_out_of_range_total{action}`.
+   */
   readonly metrics?: Metrics;
 }
 
@@ -73,7 +93,10 @@ export interface DeaggregationStats {
   kinesisRecords: number;
   aggregates: number;
   userRecords: number;
+  /** Corrupt aggregates returned raw (`deaggregationFailure` set). */
   corrupt: number;
+  /** Records that start with the KPL magic but are no aggregate (`notAggregate` set). */
+  notAggregate: number;
   outOfRange: number;
   droppedAggregates: number;
 }
@@ -84,7 +107,8 @@ interface NormalizedInput {
   explicitHashKey: string | undefined;
   sequenceNumber: string;
   approximateArrivalTimestamp: Date | undefined;
-  failure?: DeaggregationFailure;
+  failure?: CorruptAggregateReason;
+  notAggregate?: NotAggregateReason;
 }
 
 function toBuffer(data: Uint8Array | undefined): Buffer {
@@ -110,13 +134,14 @@ function normalize(input: DeaggregateInput): NormalizedInput {
 
 /**
  * Expands Kinesis records into user records with KCL semantics: aggregates are expanded with
- * sub-sequence numbers; plain records pass through; a corrupt aggregate (too short, MD5 mismatch,
- * protobuf error, no records) comes back raw and flagged, never as an exception and never as zero
- * records. Keeps counts in {@link stats}.
+ * sub-sequence numbers; plain records pass through, including those whose data merely starts with
+ * the magic (too short, MD5 mismatch: `notAggregate` says why); a corrupt aggregate (MD5 matches,
+ * protobuf error or no records) comes back raw and flagged `deaggregationFailure`. Never an
+ * exception and never zero records. Keeps counts in {@link stats}.
  * @public
  */
 export class Deaggregator {
-  readonly stats: DeaggregationStats = { kinesisRecords: 0, aggregates: 0, userRecords: 0, corrupt: 0, outOfRange: 0, droppedAggregates: 0 };
+  readonly stats: DeaggregationStats = { kinesisRecords: 0, aggregates: 0, userRecords: 0, corrupt: 0, notAggregate: 0, outOfRange: 0, droppedAggregates: 0 };
   private readonly verifyChecksum: boolean;
   private readonly shardRange: HashKeyRange | undefined;
   private readonly dropOnOutOfRange: boolean;
@@ -134,7 +159,8 @@ export class Deaggregator {
     const metrics = options.metrics ?? createNoopMetrics();
     this.counters = {
       records: metrics.counter({ name: 'kpl_deaggregated_records_total', help: 'User records produced by deaggregation' }),
-      corrupt: metrics.counter({ name: 'kpl_corrupt_aggregates_total', help: 'Aggregates returned raw because they could not be decoded', labelNames: ['reason'] }),
+      corrupt: metrics.counter({ name: 'kpl_corrupt_aggregates_total', help: 'Aggregates (MD5 matching) returned raw because their content could not be decoded', labelNames: ['reason'] }),
+      notAggregate: metrics.counter({ name: 'kpl_not_aggregate_records_total', help: 'Plain records whose data starts with the KPL magic (too short, or MD5 not matching)', labelNames: ['reason'] }),
       outOfRange: metrics.counter({ name: 'kpl_out_of_range_total', help: 'Kinesis records holding sub-records outside the shard hash-key range', labelNames: ['action'] }),
     };
   }
@@ -180,14 +206,20 @@ export class Deaggregator {
     for (let i = 0; i < decoded.count; i++) out.push(subRecord(input, decoded, i));
   }
 
-  /** Decodes; returns undefined for a record to pass through raw (plain or corrupt). */
+  /** Decodes; returns undefined for a record to pass through raw (plain, magic but no aggregate, or corrupt). */
   private decode(input: NormalizedInput): DecodedAggregate | undefined {
     this.stats.kinesisRecords++;
     const decoded = decodeAggregatedRecord(input.data, this.verifyChecksum);
     if (typeof decoded === 'string') {
-      this.stats.corrupt++;
-      this.counters.corrupt.add(1, { reason: decoded });
-      input.failure = decoded;
+      if (isNotAggregateReason(decoded)) {
+        this.stats.notAggregate++;
+        this.counters.notAggregate.add(1, { reason: decoded });
+        input.notAggregate = decoded;
+      } else {
+        this.stats.corrupt++;
+        this.counters.corrupt.add(1, { reason: decoded });
+        input.failure = decoded;
+      }
       return undefined;
     }
     if (decoded) this.stats.aggregates++;
@@ -212,6 +244,7 @@ export class Deaggregator {
         approximateArrivalTimestamp: input.approximateArrivalTimestamp,
         aggregated: false,
         ...(input.failure ? { deaggregationFailure: input.failure } : {}),
+        ...(input.notAggregate ? { notAggregate: input.notAggregate } : {}),
       };
       if (input.failure) this.onCorrupt?.(raw);
       records = [raw];
@@ -219,13 +252,15 @@ export class Deaggregator {
       records = [];
       for (let i = 0; i < decoded.count; i++) records.push(subRecord(input, decoded, i));
     }
-    const range = this.shardRange;
+    // Only sub-records are checked, as the KCL does: Kinesis placed a raw record itself, perhaps by
+    // an explicit hash key that GetRecords does not return, so its partition key proves nothing.
+    const range = decoded === undefined ? undefined : this.shardRange;
     if (range) {
       const inRange = records.map((r) => rangeContains(range, hashKeyOf(r)));
       const firstOut = inRange.indexOf(false);
       if (firstOut >= 0) {
         this.stats.outOfRange++;
-        if (this.dropOnOutOfRange && decoded !== undefined) {
+        if (this.dropOnOutOfRange) {
           this.stats.droppedAggregates++;
           this.counters.outOfRange.add(1, { action: 'dropped' });
           this.onOutOfRange?.(records[firstOut]!, 'dropped');

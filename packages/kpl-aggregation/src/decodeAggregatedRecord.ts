@@ -1,7 +1,26 @@
 import { KPL_DIGEST_BYTES, KPL_MAGIC, md5Digest } from './AggregatedRecordFormat';
 
+/**
+ * Why a record whose data starts with the KPL magic is not an aggregate at all: too short to hold
+ * the MD5 trailer, or the trailer does not match. Almost certainly a plain record whose data just
+ * begins with those 4 bytes (Kinesis checksums what it stores, so an aggregate does not get
+ * damaged in transit). @public
+ */
+export type NotAggregateReason = 'TOO_SHORT' | 'MD5_MISMATCH';
+
+/**
+ * Why an aggregate (magic and a matching MD5) could not be expanded: the protobuf is malformed or
+ * holds no records. Its producer wrote a broken aggregate. @public
+ */
+export type CorruptAggregateReason = 'PROTOBUF' | 'EMPTY';
+
 /** Why a record that starts like an aggregate could not be decoded. @public */
-export type DeaggregationFailure = 'TOO_SHORT' | 'MD5_MISMATCH' | 'PROTOBUF' | 'EMPTY';
+export type DeaggregationFailure = NotAggregateReason | CorruptAggregateReason;
+
+/** True for the reasons that mean "not an aggregate" rather than "corrupt aggregate". @public */
+export function isNotAggregateReason(reason: DeaggregationFailure): reason is NotAggregateReason {
+  return reason === 'TOO_SHORT' || reason === 'MD5_MISMATCH';
+}
 
 /** The parsed structure of an aggregate: key tables and, per user record, where its bytes are. @public */
 export interface DecodedAggregate {
@@ -38,22 +57,46 @@ function readVarint(buf: Uint8Array, pos: { o: number }, end: number): number {
   }
 }
 
-function skipField(buf: Uint8Array, pos: { o: number }, end: number, wireType: number): void {
-  switch (wireType) {
+/** protobuf-java's default recursion limit, which the KCL decodes with. */
+const MAX_GROUP_DEPTH = 100;
+
+/**
+ * Skips the field whose tag `key` was just read: any field the KPL schema does not define (and
+ * the Record's `tags`, which nothing reads), of any wire type, including proto2 groups, as
+ * protobuf-java (the KCL) and protobufjs (aws-kinesis-agg) skip unknown fields.
+ */
+function skipField(buf: Uint8Array, pos: { o: number }, end: number, key: number, depth = 0): void {
+  if (key >>> 3 === 0 || key > 0xffffffff) throw new ProtobufError('invalid tag');
+  switch (key & 7) {
     case 0:
       readVarint(buf, pos, end);
       return;
     case 1:
       pos.o += 8;
       break;
-    case 2:
-      pos.o += readVarint(buf, pos, end);
+    case 2: {
+      // The length is read before the offset moves past it: the data starts after the varint.
+      const length = readVarint(buf, pos, end);
+      pos.o += length;
       break;
+    }
     case 5:
       pos.o += 4;
       break;
+    case 3: {
+      if (depth >= MAX_GROUP_DEPTH) throw new ProtobufError('groups nested too deeply');
+      for (;;) {
+        const inner = readVarint(buf, pos, end);
+        if ((inner & 7) === 4 && inner <= 0xffffffff) {
+          if (inner >>> 3 !== key >>> 3) throw new ProtobufError('end of another group');
+          return;
+        }
+        skipField(buf, pos, end, inner, depth + 1);
+      }
+    }
     default:
-      throw new ProtobufError(`unsupported wire type ${wireType}`);
+      // 4 (end of a group never started), 6 and 7 (undefined).
+      throw new ProtobufError(`unsupported wire type ${key & 7}`);
   }
   if (pos.o > end) throw new ProtobufError('truncated field');
 }
@@ -76,6 +119,9 @@ function readString(buf: Buffer, pos: { o: number }, end: number): string {
 /**
  * Decodes a KPL aggregate: magic, protobuf, MD5. Returns the failure reason instead of throwing
  * (the caller returns the raw record, as the KCL does), or `undefined` when `data` has no magic.
+ * `TOO_SHORT` and `MD5_MISMATCH` mean the record is not an aggregate; `PROTOBUF` and `EMPTY` are
+ * reported only for data whose MD5 matches (checked on that path even when `verifyChecksum` is
+ * false), so they always mean a corrupt aggregate.
  * Validates every index before returning, so a decoded aggregate can always be expanded in full.
  * @public
  */
@@ -84,18 +130,25 @@ export function decodeAggregatedRecord(input: Uint8Array, verifyChecksum = true)
   const data = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   if (data.length < KPL_MAGIC.length + KPL_DIGEST_BYTES) return 'TOO_SHORT';
   const end = data.length - KPL_DIGEST_BYTES;
-  if (verifyChecksum) {
-    const digest = md5Digest(data.subarray(KPL_MAGIC.length, end));
-    for (let i = 0; i < KPL_DIGEST_BYTES; i++) if (digest[i] !== data[end + i]) return 'MD5_MISMATCH';
-  }
+  if (verifyChecksum && !digestMatches(data, end)) return 'MD5_MISMATCH';
+  let failure: CorruptAggregateReason;
   try {
     const decoded = parse(data, KPL_MAGIC.length, end);
+    if (decoded.count > 0) return decoded;
     // An aggregate of zero records would make the Kinesis record vanish: hand it over raw instead.
-    return decoded.count === 0 ? 'EMPTY' : decoded;
+    failure = 'EMPTY';
   } catch (error) {
-    if (error instanceof ProtobufError) return 'PROTOBUF';
-    throw error;
+    if (!(error instanceof ProtobufError)) throw error;
+    failure = 'PROTOBUF';
   }
+  // Unverified so far: a plain record that starts with the magic fails to parse too, and is no aggregate.
+  return verifyChecksum || digestMatches(data, end) ? failure : 'MD5_MISMATCH';
+}
+
+function digestMatches(data: Buffer, end: number): boolean {
+  const digest = md5Digest(data.subarray(KPL_MAGIC.length, end));
+  for (let i = 0; i < KPL_DIGEST_BYTES; i++) if (digest[i] !== data[end + i]) return false;
+  return true;
 }
 
 function parse(buf: Buffer, start: number, end: number): DecodedAggregate {
@@ -153,7 +206,7 @@ function parse(buf: Buffer, start: number, end: number): DecodedAggregate {
           de = ds + dl;
           if (de > recEnd) throw new ProtobufError('truncated data');
           pos.o = de;
-        } else skipField(buf, pos, recEnd, w);
+        } else skipField(buf, pos, recEnd, k);
       }
       o = pos.o;
       if (p < 0 || ds < 0) throw new ProtobufError('record lacks a required field');
@@ -177,7 +230,7 @@ function parse(buf: Buffer, start: number, end: number): DecodedAggregate {
       count++;
     } else {
       pos.o = o;
-      skipField(buf, pos, end, wire);
+      skipField(buf, pos, end, key);
       o = pos.o;
     }
   }
