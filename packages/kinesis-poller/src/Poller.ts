@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   Backoff,
+  classifyAwsError,
   createKinesisClient,
   type ExtendedSequenceNumber,
   InvalidArgumentError,
@@ -9,12 +10,14 @@ import {
   ResourceNotFoundError,
   retry,
   ShutdownError,
+  TimeoutError,
 } from '@shardline/core';
 import { listShards, type ShardInfo } from '@shardline/kpl-aggregation';
 import { BatchChannel } from './BatchChannel';
 import { createPollerInstruments, type PollerInstruments } from './PollerMetrics';
 import { PositionTracker } from './PositionTracker';
 import { type PollerOptions, type ResolvedPollerOptions, resolvePollerOptions } from './resolvePollerOptions';
+import type { RetryReport } from './resolveShardReaderOptions';
 import type { ChildShard, ShardBatch } from './ShardBatch';
 import { parentsFirst, type ShardLineage, ShardGraph, type ShardNode, type ShardState } from './ShardGraph';
 import { ShardReader } from './ShardReader';
@@ -32,10 +35,20 @@ export type PollerState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped
 
 /** Attempts to find the children of a shard that ended without reporting them. */
 const CHILD_DISCOVERY_ATTEMPTS = 5;
+/**
+ * Attempts of one position save when `maxAttempts` is 'unlimited': a save runs at stop too, and
+ * stop() must settle in bounded time.
+ */
+const SAVE_ATTEMPTS_WHEN_UNLIMITED = 10;
+/** Consecutive ListShards failures logged at warn before they are logged at error. */
+const RETRIES_BEFORE_ERROR_LOG = 10;
 
 interface ShardTask {
   readonly reader: ShardReader;
-  readonly done: Promise<void>;
+  /** Settles when the shard's loop has ended. */
+  done: Promise<void>;
+  /** Stop gave up waiting for it (past `handlerGraceMs`): whatever it does from now on is ignored. */
+  abandoned: boolean;
 }
 
 function lineageOf(shard: ShardInfo): ShardLineage {
@@ -63,7 +76,10 @@ function childLineage(child: ChildShard): ShardLineage {
  * - Resharding: when a shard ends, its children are found (ChildShards, else ListShards) and read
  *   from TRIM_HORIZON once every parent has been read to its end and handled.
  * - `stop()` or the `signal`: the batch being handled is finished, positions are saved, every
- *   timer and request is released.
+ *   timer and request is released; a handler that does not return within `handlerGraceMs` is
+ *   left behind (its batch stays unhandled) and `run()` rejects with a TimeoutError naming it.
+ * - Kinesis unreachable: retried with capped backoff without limit by default (`maxAttempts`),
+ *   each retry counted in `poller_retries_total` and reported to `onRetry`.
  * @public
  */
 export class Poller implements AsyncIterable<ShardBatch> {
@@ -102,7 +118,7 @@ export class Poller implements AsyncIterable<ShardBatch> {
       namespace: this.o.namespace,
       saveEveryBatches: this.o.saveEveryBatches,
       saveIntervalMs: this.o.saveIntervalMs,
-      maxAttempts: this.o.maxAttempts,
+      maxAttempts: Number.isFinite(this.o.maxAttempts) ? this.o.maxAttempts : SAVE_ATTEMPTS_WHEN_UNLIMITED,
       clock: this.o.clock,
       logger: this.log,
     });
@@ -165,6 +181,11 @@ export class Poller implements AsyncIterable<ShardBatch> {
    * when that is done (never rejects: failures surface from `run()` or the iterator). Called
    * from inside a handler, it does not wait for that handler's own batch, whose position is saved
    * when the handler returns, before `run()` resolves.
+   *
+   * Bounded: each shard is saved as soon as its handler has returned, and a handler still running
+   * `handlerGraceMs` after stop() is left behind — its batch is not handled (a restart delivers it
+   * again) and `run()` rejects with a TimeoutError that names its shard. A handler that is itself
+   * awaiting stop() gets one more `handlerGraceMs` once the stuck ones are left behind.
    */
   async stop(): Promise<void> {
     if (this.lifecycle === 'new') {
@@ -253,10 +274,24 @@ export class Poller implements AsyncIterable<ShardBatch> {
     return retry(() => listShards(this.client!, o.streamArn ? { streamArn: o.streamArn } : { streamName: o.streamName! }), {
       clock: o.clock,
       signal: this.controller.signal,
-      maxAttempts: o.maxAttempts,
+      // 'unlimited': until it succeeds or the poller stops (the signal ends the wait).
+      maxAttempts: Number.isFinite(o.maxAttempts) ? o.maxAttempts : Number.MAX_SAFE_INTEGER,
       ...o.retryBackoff,
-      onRetry: (error, attempt, delayMs) => this.log.warn({ err: error, attempt, delayMs }, 'ListShards failed; retrying'),
+      onRetry: (error, attempt, delayMs) => {
+        this.log[attempt >= RETRIES_BEFORE_ERROR_LOG ? 'error' : 'warn']({ err: error, attempt, delayMs }, 'ListShards failed; retrying');
+        this.reportRetry(error, { shardId: undefined, call: 'ListShards', attempt, delayMs });
+      },
     });
+  }
+
+  private reportRetry(error: unknown, report: RetryReport): void {
+    const onRetry = this.o.onRetry;
+    if (!onRetry) return;
+    try {
+      onRetry(classifyAwsError(error), report);
+    } catch (callbackError) {
+      this.log.error({ err: callbackError }, 'onRetry threw');
+    }
   }
 
   /** Starts a reader for every shard whose parents are done. */
@@ -284,11 +319,12 @@ export class Poller implements AsyncIterable<ShardBatch> {
       this.shardFailed(node.shardId, error);
       return;
     }
-    const done = this.readShard(node, reader).finally(() => {
-      this.tasks.delete(node.shardId);
+    const task: ShardTask = { reader, done: Promise.resolve(), abandoned: false };
+    this.tasks.set(node.shardId, task);
+    task.done = this.readShard(node, task).finally(() => {
+      if (this.tasks.get(node.shardId) === task) this.tasks.delete(node.shardId);
       this.schedule();
     });
-    this.tasks.set(node.shardId, { reader, done });
   }
 
   private newReader(node: ShardNode): ShardReader {
@@ -307,7 +343,8 @@ export class Poller implements AsyncIterable<ShardBatch> {
       deliverEmptyBatches: o.deliverEmptyBatches,
       throttleBackoff: o.throttleBackoff,
       retryBackoff: o.retryBackoff,
-      maxAttempts: o.maxAttempts,
+      maxAttempts: Number.isFinite(o.maxAttempts) ? o.maxAttempts : 'unlimited',
+      onRetry: o.onRetry,
       requestTimeoutMs: o.requestTimeoutMs,
       clock: o.clock,
       logger: o.logger,
@@ -315,11 +352,14 @@ export class Poller implements AsyncIterable<ShardBatch> {
     });
   }
 
-  private async readShard(node: ShardNode, reader: ShardReader): Promise<void> {
+  private async readShard(node: ShardNode, task: ShardTask): Promise<void> {
     const shardId = node.shardId;
     try {
-      for await (const batch of reader) {
-        if (!(await this.sink!(batch))) break;
+      for await (const batch of task.reader) {
+        const handled = await this.sink!(batch);
+        // Stop left this handler behind: the poller has settled without this batch.
+        if (task.abandoned) return;
+        if (!handled) break;
         if (!batch.shardEnded) {
           await this.tracker.batchHandled(shardId, batch.lastPosition);
           continue;
@@ -327,12 +367,17 @@ export class Poller implements AsyncIterable<ShardBatch> {
         // SHARD_END is durable before any child starts, so a restart goes straight to them.
         await this.tracker.batchHandled(shardId, batch.lastPosition);
         await this.tracker.flush();
+        if (task.abandoned) return;
         node.state = 'finished';
         await this.discoverChildren(shardId, batch.childShards);
         return;
       }
       if (node.state === 'reading') node.state = 'stopped';
     } catch (error) {
+      if (task.abandoned) {
+        this.log.warn({ err: error, shardId }, 'a handler left behind at stop failed after the poller stopped');
+        return;
+      }
       node.state = 'failed';
       this.shardFailed(shardId, error);
     }
@@ -435,7 +480,7 @@ export class Poller implements AsyncIterable<ShardBatch> {
     this.channel?.close();
     await this.starting;
     for (const task of this.tasks.values()) void task.reader.stop();
-    while (this.tasks.size > 0) await Promise.all([...this.tasks.values()].map((t) => t.done));
+    await this.awaitShards();
     await this.syncLoop;
     await this.syncing?.catch(() => undefined);
     try {
@@ -447,5 +492,42 @@ export class Poller implements AsyncIterable<ShardBatch> {
     if (!this.o.client) this.client?.destroy();
     this.lifecycle = 'stopped';
     this.log.info({ failed: this.failure !== undefined }, 'poller stopped');
+  }
+
+  /**
+   * Waits for the shard loops to end at stop. Each loop that ends has its positions saved at once,
+   * so that a kill after a stuck stop does not replay the shards that were done. After
+   * `handlerGraceMs` the loops still running are left behind — except those whose handler awaits
+   * stop(): they wait for the stuck ones, and get one more grace period once those are gone.
+   */
+  private async awaitShards(): Promise<void> {
+    const saveWhenDone = (task: ShardTask): void =>
+      void task.done.then(() => this.tracker.flush()).catch((error: unknown) => this.log.warn({ err: error }, 'saving positions at stop failed; tried again before the poller stops'));
+    for (const task of this.tasks.values()) saveWhenDone(task);
+    const leftBehind: string[] = [];
+    for (let round = 0; this.tasks.size > 0; round++) {
+      const timer = new AbortController();
+      const graceOver = this.o.clock.sleep(this.o.handlerGraceMs, timer.signal).then(() => false);
+      const allDone = Promise.all([...this.tasks.values()].map((t) => t.done)).then(() => true);
+      const done = await Promise.race([allDone, graceOver]);
+      timer.abort();
+      if (done) continue;
+      for (const [shardId, task] of [...this.tasks]) {
+        if (round === 0 && this.handlersInStop.has(shardId)) continue;
+        task.abandoned = true;
+        this.tasks.delete(shardId);
+        const node = this.graph.shards.get(shardId);
+        if (node) node.state = 'failed';
+        leftBehind.push(shardId);
+      }
+      this.wakeHandlersInStop();
+    }
+    if (leftBehind.length === 0) return;
+    const shards = leftBehind.length === 1 ? `shard ${leftBehind[0]}` : `shards ${leftBehind.join(', ')}`;
+    const error = new TimeoutError(
+      `poller stopped without the handler of ${shards}, still running ${this.o.handlerGraceMs} ms after stop() (handlerGraceMs); the batch it held is not handled and is delivered again after a restart`,
+    );
+    this.log.error({ err: error, shardIds: leftBehind }, 'stopped without handlers that did not return');
+    this.failure ??= { error };
   }
 }

@@ -9,6 +9,7 @@ import {
   type Logger,
   type MetricLabels,
   parseHashKeyRange,
+  type ShardlineError,
   ThrottledError,
   TimeoutError,
 } from '@shardline/core';
@@ -21,7 +22,7 @@ import { isPastFloor, iteratorRequest, type ResolvedStartingPosition } from './S
 /** Thrown inside the reader when it is stopped; never escapes. */
 const STOPPED: unique symbol = Symbol('ShardReader stopped');
 
-/** Consecutive throttles logged at warn before the reader logs them at error. */
+/** Consecutive throttles (or transient failures) logged at warn before the reader logs them at error. */
 const THROTTLES_BEFORE_ERROR_LOG = 10;
 
 type Floor = Extract<ResolvedStartingPosition, { floor?: unknown }>['floor'];
@@ -66,7 +67,8 @@ function childShardsOf(children: SdkChildShard[] | undefined): ChildShard[] | un
  *   next sub-record. The shard iterator itself is never exposed (it expires after 5 minutes).
  * - Errors: ExpiredIterator → a new iterator AFTER the last sequence number fetched;
  *   ProvisionedThroughputExceeded → backoff, retried without limit; transient errors → backoff,
- *   up to `maxAttempts`; anything else rejects `next()` with a typed ShardlineError, after the
+ *   up to `maxAttempts` (default 10; `'unlimited'` retries until the call succeeds), each retry
+ *   reported to `onRetry`; anything else rejects `next()` with a typed ShardlineError, after the
  *   batches already fetched are delivered.
  *
  * One consumer only: iterate it once.
@@ -330,6 +332,16 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
     }
   }
 
+  private reportRetry(error: ShardlineError, call: 'GetShardIterator' | 'GetRecords', attempt: number, delayMs: number): void {
+    const onRetry = this.o.onRetry;
+    if (!onRetry) return;
+    try {
+      onRetry(error, { shardId: this.shardId, call, attempt, delayMs });
+    } catch (callbackError) {
+      this.log.error({ err: callbackError }, 'onRetry threw');
+    }
+  }
+
   private async sleep(ms: number): Promise<void> {
     if (ms > 0 && !(await this.o.clock.sleep(ms, this.controller.signal))) throw STOPPED;
     if (this.stopping) throw STOPPED;
@@ -395,7 +407,9 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
         if (error.retryable && ++transient < maxAttempts) {
           this.m.retries.add(1, this.labels);
           const delay = this.retryBackoff.next();
-          this.log.warn({ err: awsErrorName(raw), attempt: transient, delayMs: delay, call: phase }, 'transient failure; retrying');
+          const level = transient >= THROTTLES_BEFORE_ERROR_LOG ? 'error' : 'warn';
+          this.log[level]({ err: awsErrorName(raw), attempt: transient, delayMs: delay, call: phase }, 'transient failure; retrying');
+          this.reportRetry(error, phase === 'iterator' ? 'GetShardIterator' : 'GetRecords', transient, delay);
           await this.sleep(delay);
           continue;
         }

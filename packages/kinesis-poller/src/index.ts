@@ -9,6 +9,7 @@ export {
   type ResolvedReadOptions,
   type ResolvedShardReaderOptions,
   resolveShardReaderOptions,
+  type RetryReport,
   type ShardReaderOptions,
 } from './resolveShardReaderOptions';
 export type { ChildShard, ShardBatch } from './ShardBatch';

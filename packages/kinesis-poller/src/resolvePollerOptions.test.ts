@@ -15,7 +15,8 @@ describe('resolvePollerOptions', () => {
       maxPrefetchBatches: 0,
       deaggregate: {},
       deliverEmptyBatches: false,
-      maxAttempts: 10,
+      // A long-running consumer rides out an outage unless told otherwise.
+      maxAttempts: Infinity,
       requestTimeoutMs: 30_000,
       followChildShards: true,
       namespace: 'orders',
@@ -23,6 +24,7 @@ describe('resolvePollerOptions', () => {
       saveIntervalMs: 0,
       shardSyncIntervalMs: 60_000,
       handlerRetries: 0,
+      handlerGraceMs: 30_000,
       throttleBackoff: { baseDelayMs: 500, maxDelayMs: 10_000, jitter: 'equal' },
     });
     expect(o.store).toBeInstanceOf(MemoryPositionStore);
@@ -53,6 +55,10 @@ describe('resolvePollerOptions', () => {
     [{ streamName: 's', appName: 'a/b' }, 'poller.appName must match /^[^/]*$/ (got "a/b")'],
     [{ streamName: 's', clock: { now: () => 0 } }, 'poller.clock must be an object with now, monotonicNow, sleep methods'],
     [{ streamName: 's', throttleBackoff: { baseDelayMs: -1 } }, 'poller.throttleBackoff.baseDelayMs must be an integer between 0 and 3600000 (got -1)'],
+    [{ streamName: 's', maxAttempts: 0 }, 'poller.maxAttempts must be an integer between 1 and 100 (got 0)'],
+    [{ streamName: 's', maxAttempts: 'forever' }, `poller.maxAttempts must be an integer between 1 and 100, or 'unlimited' (got "forever")`],
+    [{ streamName: 's', onRetry: 'log' }, 'poller.onRetry must be a function (got "log")'],
+    [{ streamName: 's', handlerGraceMs: -1 }, 'poller.handlerGraceMs must be an integer between 0 and 3600000 (got -1)'],
   ])('rejects %j', (input, message) => {
     let error: unknown;
     try {
@@ -74,6 +80,11 @@ describe('resolvePollerOptions', () => {
     expect(o.startingPosition('shardId-000000000002')).toBe('LATEST');
   });
 
+  it('takes maxAttempts as a number or unlimited', () => {
+    expect(resolvePollerOptions({ streamName: 's', maxAttempts: 3 }).maxAttempts).toBe(3);
+    expect(resolvePollerOptions({ streamName: 's', maxAttempts: 'unlimited' }).maxAttempts).toBe(Infinity);
+  });
+
   it('keeps injected seams', () => {
     const clock = new ManualClock();
     const client = new KinesisClient({ region: 'us-east-1' });
@@ -88,6 +99,9 @@ describe('resolveShardReaderOptions', () => {
   const client = { send: async () => ({}) } as unknown as KinesisClient;
   it('defaults the start to TRIM_HORIZON and names its fields', () => {
     expect(resolveShardReaderOptions({ client, streamName: 's', shardId: 'shardId-000000000000' }).startingPosition).toEqual({ type: 'TRIM_HORIZON' });
+    // A reader surfaces a lasting outage to its owner (the KCL consumer restarts it); it may be told to ride it out.
+    expect(resolveShardReaderOptions({ client, streamName: 's', shardId: 'x' }).maxAttempts).toBe(10);
+    expect(resolveShardReaderOptions({ client, streamName: 's', shardId: 'x', maxAttempts: 'unlimited' }).maxAttempts).toBe(Infinity);
     expect(() => resolveShardReaderOptions({ client, streamName: 's' } as never)).toThrow('shardReader.shardId is required');
     expect(() => resolveShardReaderOptions({ client, streamName: 's', shardId: 'x', limit: 1.5 })).toThrow('shardReader.limit must be an integer (got 1.5)');
     expect(() => resolveShardReaderOptions({ client, streamName: 's', shardId: 'x', signal: {} as AbortSignal })).toThrow('shardReader.signal must be an AbortSignal (got an object)');

@@ -5,6 +5,7 @@ import {
   type BackoffOptions,
   booleanOption,
   functionOption,
+  hideCredentials,
   InvalidArgumentError,
   integerOption,
   rejectUnknownOptions,
@@ -57,6 +58,13 @@ export interface PollerOptions extends ReadOptions {
   /** Backoff between handler retries. Default 200 ms doubling to 10 s, equal jitter. */
   readonly handlerRetryBackoff?: BackoffOptions;
   /**
+   * How long `stop()` (or the signal) waits for a handler still running, in milliseconds. Shards
+   * whose handlers returned are saved at once; when this runs out, the poller stops without the
+   * others (their batches stay unhandled and come again after a restart) and `run()` rejects with
+   * a TimeoutError naming their shards. 0 to 3,600,000. Default 30,000.
+   */
+  readonly handlerGraceMs?: number;
+  /**
    * Called when one shard's loop stops on an error (handler threw, retries exhausted, non-retryable
    * AWS error); the other shards go on. Without it, the first such error stops the whole poller and
    * `run()` rejects with it (the async iterator throws it).
@@ -83,6 +91,7 @@ export interface ResolvedPollerOptions extends ResolvedReadOptions {
   readonly shardSyncIntervalMs: number;
   readonly handlerRetries: number;
   readonly handlerRetryBackoff: ResolvedBackoffOptions;
+  readonly handlerGraceMs: number;
   readonly onShardError: ((error: unknown, shardId: string) => void) | undefined;
   readonly signal: AbortSignal | undefined;
 }
@@ -106,6 +115,7 @@ const KEYS = [
   'shardSyncIntervalMs',
   'handlerRetries',
   'handlerRetryBackoff',
+  'handlerGraceMs',
   'onShardError',
   'signal',
 ];
@@ -165,11 +175,12 @@ export function resolvePollerOptions(input: PollerOptions): ResolvedPollerOption
     throw new InvalidArgumentError(`${path}.saveEveryBatches is 0 and ${path}.saveIntervalMs is 0: positions would be saved only at stop; set one of them`);
   }
   return {
-    ...resolveReadOptions(input, path),
+    // A long-running consumer rides out an outage by default; it gives up only where asked to.
+    ...resolveReadOptions(input, path, Infinity),
     ...stream,
     streamLabel,
     client: input.client === undefined ? undefined : clientOption(`${path}.client`, input.client),
-    aws: input.aws === undefined ? undefined : (validateAwsOptions('kinesis', input.aws, `${path}.aws`), input.aws),
+    aws: input.aws === undefined ? undefined : (validateAwsOptions('kinesis', input.aws, `${path}.aws`), hideCredentials(input.aws)),
     shardIds,
     followChildShards: booleanOption(`${path}.followChildShards`, input.followChildShards, true),
     startingPosition: startingPositionOption(`${path}.startingPosition`, input.startingPosition, shardIds),
@@ -180,6 +191,7 @@ export function resolvePollerOptions(input: PollerOptions): ResolvedPollerOption
     shardSyncIntervalMs: integerOption(`${path}.shardSyncIntervalMs`, input.shardSyncIntervalMs, 60_000, { min: 0, max: 86_400_000 }),
     handlerRetries: integerOption(`${path}.handlerRetries`, input.handlerRetries, 0, { min: 0, max: 1_000 }),
     handlerRetryBackoff: resolveBackoffOptions(input.handlerRetryBackoff, `${path}.handlerRetryBackoff`, { baseDelayMs: 200, maxDelayMs: 10_000, jitter: 'equal' }),
+    handlerGraceMs: integerOption(`${path}.handlerGraceMs`, input.handlerGraceMs, 30_000, { min: 0, max: 3_600_000 }),
     onShardError: functionOption(`${path}.onShardError`, input.onShardError),
     signal: signalOption(`${path}.signal`, input.signal),
   };

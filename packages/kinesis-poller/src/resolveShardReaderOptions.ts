@@ -3,6 +3,7 @@ import {
   type BackoffOptions,
   booleanOption,
   type Clock,
+  functionOption,
   createNoopLogger,
   createNoopMetrics,
   createSystemClock,
@@ -12,6 +13,7 @@ import {
   type Logger,
   type Metrics,
   rejectUnknownOptions,
+  type ShardlineError,
   requiredString,
   resolveBackoffOptions,
   type ResolvedBackoffOptions,
@@ -24,9 +26,23 @@ import { type ResolvedStartingPosition, resolveStartingPosition, type StartingPo
 export const MIN_TIME_BETWEEN_READS_MS = 200;
 /** The most records one GetRecords call may return. @public */
 export const MAX_GET_RECORDS_LIMIT = 10_000;
+/** A ShardReader's default `maxAttempts`: its owner decides what to do after that (the KCL consumer restarts it). */
+const SHARD_READER_MAX_ATTEMPTS = 10;
 
 /** How user records are extracted from KPL aggregates. @public */
 export type DeaggregationOptions = Pick<DeaggregateOptions, 'verifyChecksum' | 'outOfRange' | 'onCorrupt' | 'onOutOfRange'>;
+
+/** A transient failure about to be retried, as {@link ReadOptions.onRetry} reports it. @public */
+export interface RetryReport {
+  /** The shard whose call failed; undefined for ListShards. */
+  readonly shardId: string | undefined;
+  /** The call that failed. */
+  readonly call: 'GetShardIterator' | 'GetRecords' | 'ListShards';
+  /** Consecutive failures of this call so far: 1 on the first retry. */
+  readonly attempt: number;
+  /** Backoff before the next attempt, in milliseconds (at most `retryBackoff.maxDelayMs`). */
+  readonly delayMs: number;
+}
 
 /** Options shared by {@link ShardReader} and the multi-shard `Poller`. @public */
 export interface ReadOptions {
@@ -57,10 +73,19 @@ export interface ReadOptions {
   /** Backoff after a transient error (network, 5xx, timeout). Default 100 ms doubling to 5 s, full jitter. */
   readonly retryBackoff?: BackoffOptions;
   /**
-   * Consecutive attempts of one call on transient errors (and of fresh iterators on repeated
-   * ExpiredIterator) before the error surfaces, 1 to 100. Default 10.
+   * Consecutive attempts of one call on transient errors (network, 5xx, timeouts; and of fresh
+   * iterators on repeated ExpiredIterator) before the error surfaces: 1 to 100, or `'unlimited'`
+   * to retry until the call succeeds or the reader stops (backoff capped by `retryBackoff`).
+   * Default: `'unlimited'` for the `Poller` (a long-running consumer rides out an outage),
+   * 10 for a `ShardReader` (its owner, such as the KCL consumer, restarts it).
    */
-  readonly maxAttempts?: number;
+  readonly maxAttempts?: number | 'unlimited';
+  /**
+   * Called before each retry of a transient failure — the retries `maxAttempts` bounds and
+   * `poller_retries_total` counts — to alert on an outage while it is ridden out. Throttling is
+   * reported by `poller_throttles_total` instead. Must not throw (what it throws is logged).
+   */
+  readonly onRetry?: (error: ShardlineError, retry: RetryReport) => void;
   /**
    * Longest wait for one GetRecords or GetShardIterator answer, in milliseconds (KCL's
    * `kinesisRequestTimeout`); a call that takes longer is aborted and retried as a transient
@@ -101,7 +126,9 @@ export interface ResolvedReadOptions {
   readonly deliverEmptyBatches: boolean;
   readonly throttleBackoff: ResolvedBackoffOptions;
   readonly retryBackoff: ResolvedBackoffOptions;
+  /** `Infinity` for `'unlimited'`. */
   readonly maxAttempts: number;
+  readonly onRetry: ((error: ShardlineError, retry: RetryReport) => void) | undefined;
   readonly requestTimeoutMs: number;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -131,6 +158,7 @@ export const READ_OPTION_KEYS = [
   'throttleBackoff',
   'retryBackoff',
   'maxAttempts',
+  'onRetry',
   'requestTimeoutMs',
   'clock',
   'logger',
@@ -145,6 +173,13 @@ function deaggregateOption(path: string, value: unknown): DeaggregationOptions |
   return value as DeaggregationOptions;
 }
 
+/** Attempts: an integer from 1 to 100, or `'unlimited'` (Infinity). */
+function attemptsOption(path: string, value: unknown, defaultValue: number): number {
+  if (value === 'unlimited') return Infinity;
+  if (value === undefined || typeof value === 'number') return integerOption(path, value, defaultValue, { min: 1, max: 100 });
+  throw new InvalidArgumentError(`${path} must be an integer between 1 and 100, or 'unlimited' (got ${JSON.stringify(value) ?? typeof value})`);
+}
+
 function objectOption<T extends object>(path: string, value: unknown, methods: readonly string[], make: () => T): T {
   if (value === undefined) return make();
   if (value === null || typeof value !== 'object' || methods.some((m) => typeof (value as Record<string, unknown>)[m] !== 'function')) {
@@ -153,8 +188,12 @@ function objectOption<T extends object>(path: string, value: unknown, methods: r
   return value as T;
 }
 
-/** Validates the shared read options; `path` prefixes field names in errors. @internal */
-export function resolveReadOptions(input: ReadOptions, path: string): ResolvedReadOptions {
+/**
+ * Validates the shared read options; `path` prefixes field names in errors. `defaultMaxAttempts`
+ * differs between the Poller (unlimited) and a ShardReader (10).
+ * @internal
+ */
+export function resolveReadOptions(input: ReadOptions, path: string, defaultMaxAttempts: number): ResolvedReadOptions {
   return {
     limit: integerOption(`${path}.limit`, input.limit, MAX_GET_RECORDS_LIMIT, { min: 1, max: MAX_GET_RECORDS_LIMIT }),
     idleTimeBetweenReadsMs: integerOption(`${path}.idleTimeBetweenReadsMs`, input.idleTimeBetweenReadsMs, 1_000, { min: MIN_TIME_BETWEEN_READS_MS, max: 3_600_000 }),
@@ -163,7 +202,8 @@ export function resolveReadOptions(input: ReadOptions, path: string): ResolvedRe
     deliverEmptyBatches: booleanOption(`${path}.deliverEmptyBatches`, input.deliverEmptyBatches, false),
     throttleBackoff: resolveBackoffOptions(input.throttleBackoff, `${path}.throttleBackoff`, { baseDelayMs: 500, maxDelayMs: 10_000, jitter: 'equal' }),
     retryBackoff: resolveBackoffOptions(input.retryBackoff, `${path}.retryBackoff`, { baseDelayMs: 100, maxDelayMs: 5_000, jitter: 'full' }),
-    maxAttempts: integerOption(`${path}.maxAttempts`, input.maxAttempts, 10, { min: 1, max: 100 }),
+    maxAttempts: attemptsOption(`${path}.maxAttempts`, input.maxAttempts, defaultMaxAttempts),
+    onRetry: functionOption(`${path}.onRetry`, input.onRetry),
     requestTimeoutMs: integerOption(`${path}.requestTimeoutMs`, input.requestTimeoutMs, 30_000, { min: 100, max: 600_000 }),
     clock: objectOption(`${path}.clock`, input.clock, ['now', 'monotonicNow', 'sleep'], createSystemClock),
     logger: objectOption(`${path}.logger`, input.logger, ['debug', 'info', 'warn', 'error', 'child'], createNoopLogger),
@@ -207,7 +247,7 @@ export function resolveShardReaderOptions(input: ShardReaderOptions): ResolvedSh
   rejectUnknownOptions(path, input, [...READ_OPTION_KEYS, 'client', 'streamName', 'streamArn', 'shardId', 'startingPosition', 'shardRange', 'signal']);
   const stream = resolveStreamRef(path, input.streamName, input.streamArn);
   return {
-    ...resolveReadOptions(input, path),
+    ...resolveReadOptions(input, path, SHARD_READER_MAX_ATTEMPTS),
     client: clientOption(`${path}.client`, input.client),
     ...stream,
     streamLabel: streamLabelOf(stream.streamName, stream.streamArn),

@@ -38,7 +38,8 @@ describe('BufferBudget', () => {
     budget.enqueue(a);
     budget.enqueue(b);
     budget.enqueue(c);
-    a.waitCancelled = true;
+    budget.cancel(a);
+    expect(budget.waiting).toBe(2);
     budget.release(1, 1);
     expect(served).toEqual(['b']);
     expect(budget.drainWaiters()).toEqual([c]);

@@ -1,7 +1,7 @@
 /** What waits for room: the record itself, so that waiting allocates nothing more. @internal */
 export interface BudgetWaiter {
   readonly sizeBytes: number;
-  /** Set when the wait was abandoned (aborted); the budget skips it. */
+  /** Set by {@link BufferBudget.cancel} when the wait was abandoned (aborted); the budget skips it. */
   waitCancelled: boolean;
 }
 
@@ -17,6 +17,8 @@ export class BufferBudget<W extends BudgetWaiter> {
   bytes = 0;
   private waiters: W[] = [];
   private head = 0;
+  /** Waiters not cancelled, kept as a count: the producer checks it on every put that has to wait. */
+  private waitingCount = 0;
 
   constructor(
     readonly maxRecords: number,
@@ -27,9 +29,7 @@ export class BufferBudget<W extends BudgetWaiter> {
 
   /** Waiters not cancelled. */
   get waiting(): number {
-    let n = 0;
-    for (let i = this.head; i < this.waiters.length; i++) if (!this.waiters[i]!.waitCancelled) n++;
-    return n;
+    return this.waitingCount;
   }
 
   /** Reserves room for one record of `bytes` if there is room and nobody waits ahead. */
@@ -43,6 +43,14 @@ export class BufferBudget<W extends BudgetWaiter> {
   /** Queues a waiter; `onRoom` gets it once room is reserved. */
   enqueue(waiter: W): void {
     this.waiters.push(waiter);
+    this.waitingCount++;
+  }
+
+  /** Abandons a queued waiter: it is skipped, and no longer counts as waiting. */
+  cancel(waiter: W): void {
+    if (waiter.waitCancelled) return;
+    waiter.waitCancelled = true;
+    this.waitingCount--;
   }
 
   /** Gives back room and serves waiters that now fit. */
@@ -57,6 +65,7 @@ export class BufferBudget<W extends BudgetWaiter> {
     const rest = this.waiters.slice(this.head).filter((w) => !w.waitCancelled);
     this.waiters = [];
     this.head = 0;
+    this.waitingCount = 0;
     return rest;
   }
 
@@ -70,6 +79,7 @@ export class BufferBudget<W extends BudgetWaiter> {
       }
       if (!this.fits(w.sizeBytes)) break;
       this.head++;
+      this.waitingCount--;
       this.records++;
       this.bytes += w.sizeBytes;
       this.onRoom(w);

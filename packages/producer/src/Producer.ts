@@ -9,6 +9,7 @@ import {
   createLogger,
   createNoopMetrics,
   createSystemClock,
+  InternalError,
   InvalidArgumentError,
   integerOption,
   type Logger,
@@ -31,6 +32,7 @@ import { BufferBudget } from './BufferBudget';
 import { BufferFullError } from './BufferFullError';
 import { Collector } from './Collector';
 import { FailureChannel, type FailureIteratorOptions } from './FailureChannel';
+import { guardLogger, guardMetrics } from './guardedSeams';
 import { KinesisPutter } from './KinesisPutter';
 import { PendingRecord, type RecordOwner, type WaitState } from './PendingRecord';
 import { ProducerPutResult } from './ProducerPutResult';
@@ -116,6 +118,11 @@ const failureDetails = new WeakMap<object, PutFailure>();
  */
 export function putFailureOf(error: unknown): PutFailure | undefined {
   return error !== null && typeof error === 'object' ? failureDetails.get(error) : undefined;
+}
+
+/** Every user record of a PutRecords call. */
+function* userRecordsOf(batch: Batch): Iterable<PendingRecord> {
+  for (const o of batch.entries) yield* o.record.userRecords;
 }
 
 // A shared executor that hands out a promise's resolvers: no closure per put (Node 20 has no Promise.withResolvers).
@@ -210,8 +217,9 @@ export class Producer {
     const o = (this.options = resolveProducerOptions(options));
     this.clock = o.clock ?? createSystemClock();
     this.streamRef = o.stream.streamArn !== undefined ? { streamArn: o.stream.streamArn } : { streamName: o.stream.streamName };
-    this.logger = (o.logger ?? createLogger({ name: 'shardline-producer' })).child({ component: 'producer', stream: o.stream.streamName ?? o.stream.streamArn });
-    this.m = createProducerMetrics(o.metrics ?? createNoopMetrics());
+    // Seams are called while records settle: one that throws must not leave records unsettled.
+    this.logger = guardLogger(o.logger ?? createLogger({ name: 'shardline-producer' })).child({ component: 'producer', stream: o.stream.streamName ?? o.stream.streamArn });
+    this.m = createProducerMetrics(o.metrics ? guardMetrics(o.metrics, this.logger) : createNoopMetrics());
     const needsClient = !(o.putter && o.shardMapSource);
     // SDK retries off: the producer decides about retries, and counts every attempt once.
     this.client = o.client ?? (needsClient ? createKinesisClient({ requestTimeoutMs: o.requestTimeoutMs, ...o.clientOptions, maxAttempts: 1 }) : undefined);
@@ -222,7 +230,10 @@ export class Producer {
       clock: this.clock,
       logger: this.logger,
       loadTimeoutMs: o.requestTimeoutMs,
-      listener: { mapLoaded: (map) => this.onMapLoaded(map), loadFailed: (error) => this.onMapLoadFailed(error) },
+      listener: {
+        mapLoaded: (map) => this.guarded('installing a shard map', () => this.onMapLoaded(map)),
+        loadFailed: (error) => this.guarded('handling a failed shard map load', () => this.onMapLoadFailed(error)),
+      },
     });
     this.unpredicted = new ShardQueue(undefined, { ...o.aggregator, maxAggregateRecords: 1 }, undefined);
     this.collector = new Collector(o.maxBatchRecords, o.maxBatchBytes);
@@ -251,7 +262,8 @@ export class Producer {
    * rejects with a typed error when it cannot be: at once for invalid input
    * (InvalidPartitionKeyError, InvalidExplicitHashKeyError, RecordTooLargeError,
    * InvalidArgumentError), ShutdownError after close, BufferFullError when full with
-   * `onBackpressure: 'reject'`, and later RecordExpiredError or the non-retryable service error.
+   * `onBackpressure: 'reject'` or when `maxWaitingPuts` calls already wait, and later
+   * RecordExpiredError, the non-retryable service error, or InternalError.
    *
    * When the buffer is full (`maxBufferedRecords` / `maxBufferedBytes`) the record waits for room
    * before it is accepted, in call order. Do not modify `data` until the promise settles.
@@ -273,7 +285,8 @@ export class Producer {
   /**
    * Fire-and-forget: hands the record over and resolves as soon as it is accepted into the buffer
    * (at once unless the buffer is full), like a8m/kinesis-producer's `Put`. It rejects only for
-   * invalid input, shutdown, a full buffer with `onBackpressure: 'reject'` or an aborted `signal`.
+   * invalid input, shutdown, a full buffer with `onBackpressure: 'reject'` or `maxWaitingPuts`
+   * calls already waiting, or an aborted `signal`.
    * Whether the record is written later is reported only through {@link on}('failure') and
    * {@link failures}; with neither in use, a failure is logged at error level and counted in
    * `producer_failures_unobserved_total`. `await producer.send(...)` in a loop gives backpressure
@@ -434,13 +447,18 @@ export class Producer {
       this.refuse(record, new BufferFullError(`producer buffer is full (${this.budget.records} records, ${this.budget.bytes} bytes; limits ${this.options.maxBufferedRecords} / ${this.options.maxBufferedBytes})`));
       return;
     }
+    // Each waiting put holds its data: without a bound, callers that do not await would grow memory without limit.
+    if (this.budget.waiting >= this.options.maxWaitingPuts) {
+      this.refuse(record, new BufferFullError(`producer buffer is full and maxWaitingPuts (${this.options.maxWaitingPuts}) puts already wait for room; try again once records have settled`));
+      return;
+    }
     if (signal?.aborted) {
       this.refuse(record, signal.reason);
       return;
     }
     if (signal) {
       const onAbort = (): void => {
-        record.waitCancelled = true;
+        this.budget.cancel(record);
         this.refuse(record, signal.reason);
         this.budget.serve();
       };
@@ -488,14 +506,19 @@ export class Producer {
   }
 
   private accept(record: PendingRecord): void {
-    // Whole milliseconds: small integers are stored unboxed, a fraction costs a heap number per field per record.
-    const now = Math.floor(this.clock.monotonicNow());
-    record.arrivalMs = now;
-    record.expiresAt = now + this.options.recordTtlMs;
-    record.ageBucket = this.ages.add(now);
     this.outstandingCount++;
     this.receivedSinceFlush++;
-    this.route(record, now, now + this.options.maxBufferedTimeMs);
+    try {
+      // Whole milliseconds: small integers are stored unboxed, a fraction costs a heap number per field per record.
+      const now = Math.floor(this.clock.monotonicNow());
+      record.arrivalMs = now;
+      record.expiresAt = now + this.options.recordTtlMs;
+      record.ageBucket = this.ages.add(now);
+      this.route(record, now, now + this.options.maxBufferedTimeMs);
+    } catch (error) {
+      // Counted as accepted: it must settle, or flush() and close() would wait for it forever.
+      this.internalFailure(error, 'accepting a record', [record]);
+    }
   }
 
   // ---------------------------------------------------------------- routing
@@ -691,16 +714,26 @@ export class Producer {
   /** Arms the producer's single timer for `at` (monotonic ms) unless it already fires earlier. */
   private wakeAt(at: number): void {
     if (at >= this.timerAt || this.hardClosed || (this.closePromise && this.unsettled === 0)) return;
-    this.timer?.abort();
     const controller = new AbortController();
+    // Armed before it is recorded: a clock that throws leaves no timer believed to be pending.
+    const elapsed = this.clock.sleep(Math.max(0, at - this.clock.monotonicNow()), controller.signal);
+    this.timer?.abort();
     this.timer = controller;
     this.timerAt = at;
-    void this.clock.sleep(Math.max(0, at - this.clock.monotonicNow()), controller.signal).then((elapsed) => {
-      if (!elapsed || this.timer !== controller) return;
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.pump(true);
-    });
+    elapsed.then(
+      (done) => {
+        if (!done || this.timer !== controller) return;
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        this.pump(true);
+      },
+      (error: unknown) => {
+        if (this.timer !== controller) return;
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        this.internalFailure(error, 'waiting for its timer');
+      },
+    );
   }
 
   /**
@@ -715,7 +748,7 @@ export class Producer {
       if (fullScan) {
         next = Math.min(this.runDueRetries(now), this.expireStray(now));
         for (const q of this.activeQueues) {
-          q.expire(now, (r) => this.expire(r, now), now);
+          q.expire(now, (r) => this.expire(r, now));
           if ((force || q.aggregateDeadline <= now) && q.flushOpen()) this.dirty.add(q);
           if (q.empty) {
             q.active = false;
@@ -737,7 +770,7 @@ export class Producer {
       if (next < Infinity) this.wakeAt(next);
       this.flushCounters();
     } catch (error) {
-      this.logger.error({ err: error }, 'producer pipeline error');
+      this.internalFailure(error, 'pipeline');
     }
   }
 
@@ -827,6 +860,18 @@ export class Producer {
   private dispatch(now: number): void {
     const entries = this.collector.take();
     if (entries.length === 0) return;
+    const ms = this.options.requestTimeoutMs;
+    let timeout: ReturnType<typeof timeoutController>;
+    try {
+      timeout = timeoutController(this.clock, ms, () => new TimeoutError(`PutRecords did not answer within requestTimeoutMs (${ms} ms)`), this.hardClose.signal);
+    } catch (error) {
+      // A call that cannot be bounded in time is not sent: its records would hang with it.
+      for (const o of entries) {
+        o.queue.inBatch = false;
+        for (const r of o.record.userRecords) this.fail(r, this.internalError(error, 'arming a PutRecords timeout'));
+      }
+      return;
+    }
     const id = ++this.dispatches;
     const queues: ShardQueue[] = [];
     const records: PutRecordsEntry[] = new Array(entries.length);
@@ -844,8 +889,6 @@ export class Producer {
     }
     this.inFlight++;
     const batch: Batch = { entries, queues, start: now, mapVersion: this.mapVersion };
-    const ms = this.options.requestTimeoutMs;
-    const timeout = timeoutController(this.clock, ms, () => new TimeoutError(`PutRecords did not answer within requestTimeoutMs (${ms} ms)`), this.hardClose.signal);
     let call: Promise<PutRecordsResponse>;
     try {
       call = this.putter.putRecords({ ...this.streamRef, records }, timeout.signal);
@@ -866,11 +909,11 @@ export class Producer {
   }
 
   private complete(batch: Batch, response: PutRecordsResponse | undefined, error: unknown): void {
-    const end = this.clock.monotonicNow();
     this.inFlight--;
     for (const q of batch.queues) q.inFlight--;
     try {
-      this.m.putRecordsDuration.observe((end - batch.start) / 1000, { outcome: response ? 'success' : 'error' });
+      const end = this.clock.monotonicNow();
+      const outcome = response ? 'success' : 'error';
       let code: string | undefined;
       if (response && (!Array.isArray(response.records) || response.records.length !== batch.entries.length)) {
         error = new ServiceUnavailableError(`PutRecords returned ${Array.isArray(response.records) ? response.records.length : 'no'} results for ${batch.entries.length} records`);
@@ -890,8 +933,10 @@ export class Producer {
       }
       this.scheduleRetries(retries, end);
       if (this.pendingMap) this.tryInstallMap();
+      // Observed once every record of the call is settled or placed again.
+      this.m.putRecordsDuration.observe((end - batch.start) / 1000, { outcome });
     } catch (bug) {
-      this.logger.error({ err: bug }, 'producer failed to handle a PutRecords result');
+      this.internalFailure(bug, 'handling a PutRecords result', userRecordsOf(batch));
     }
     this.schedulePump(true);
   }
@@ -900,10 +945,10 @@ export class Producer {
     const error = classifyAwsError(raw);
     const errorCode = code ?? (this.hardClosed ? 'Shutdown' : awsErrorName(raw));
     if (errorCode === PTEE) for (const q of batch.queues) this.throttled(q, batch.start);
-    this.logger.debug({ err: error, records: batch.entries.length }, 'PutRecords failed');
     // One error object per failed record: putFailureOf() finds a record's details by its error.
     const final = (): ShardlineError => classifyAwsError(raw);
     for (const o of batch.entries) for (const r of o.record.userRecords) this.attemptFailed(r, o.queue, error, errorCode, error.message, batch, end, retries, final);
+    this.logger.debug({ err: error, records: batch.entries.length }, 'PutRecords failed');
   }
 
   private entryFailed(o: OutboundRecord, code: string, message: string, batch: Batch, end: number, retries: Map<ShardQueue, PendingRecord[]>): void {
@@ -926,15 +971,17 @@ export class Producer {
   ): void {
     if (r.settled) return;
     r.addFailedAttempt(batch.start, end, code, message);
-    this.noteFailedOnce(r);
+    const firstFailure = !r.failedOnce;
+    r.failedOnce = true;
     if (this.hardClosed) this.fail(r, new ShutdownError('producer closed before the record was written', { cause: error }));
     else if (!error.retryable || (this.options.failIfThrottled && error instanceof ThrottledError)) this.fail(r, finalError());
     else if (end >= r.expiresAt) this.expire(r, end, error);
     else {
       r.lastError = error;
-      this.m.userRecordsRetried.add(1, { error_code: code });
       this.addRetry(retries, queue, r);
+      this.m.userRecordsRetried.add(1, { error_code: code });
     }
+    if (firstFailure) this.m.records.add(1, { outcome: 'failed' });
   }
 
   private addRetry(retries: Map<ShardQueue, PendingRecord[]>, queue: ShardQueue, r: PendingRecord): void {
@@ -949,7 +996,9 @@ export class Producer {
     const backoff = this.options.retryBackoff;
     if (this.options.ordered) {
       for (const [q, records] of retries) {
-        const attempts = Math.max(...records.map((r) => r.attempts?.length ?? 1));
+        // A loop, not Math.max(...): one aggregate may hold more records than a call takes arguments.
+        let attempts = 1;
+        for (const r of records) attempts = Math.max(attempts, r.attempts?.length ?? 1);
         const target = q.removed ? undefined : q;
         if (target) {
           target.requeueFront(records, now);
@@ -979,10 +1028,11 @@ export class Producer {
 
   private throttled(q: ShardQueue, at: number): void {
     if (q.shardId === undefined) return;
+    const cut = q.limiter?.onThrottle(at) ?? false;
     this.m.throttles.add(1, { shard_id: q.shardId });
-    if (q.limiter?.onThrottle(at)) {
+    if (cut) {
       this.m.rateLimitCuts.add(1, { shard_id: q.shardId });
-      this.logger.debug({ shardId: q.shardId, rateFraction: q.limiter.fraction(at) }, 'shard throttled; rate cut');
+      this.logger.debug({ shardId: q.shardId, rateFraction: q.limiter!.fraction(at) }, 'shard throttled; rate cut');
     }
   }
 
@@ -991,14 +1041,15 @@ export class Producer {
     const kr = o.record;
     const predicted = o.queue.shardId;
     this.kinesisPutSinceFlush++;
-    this.m.userRecordsPerKinesisRecord.observe(kr.userRecords.length);
     if (!kr.aggregated || shardId === predicted) {
       // Same shard as predicted, or a raw record (Kinesis routed it by its own hash key): written.
       const users = kr.userRecords;
       for (let j = 0; j < users.length; j++) this.succeed(users[j]!, shardId, sequenceNumber, kr.aggregated ? j : 0, kr.aggregated, batch.start, end);
+      this.m.userRecordsPerKinesisRecord.observe(users.length);
       if (predicted !== undefined && shardId !== predicted) this.staleMap(batch.mapVersion);
       return;
     }
+    this.m.userRecordsPerKinesisRecord.observe(kr.userRecords.length);
     this.staleMap(batch.mapVersion);
     let expiresAt = Infinity;
     for (const r of kr.userRecords) expiresAt = Math.min(expiresAt, r.expiresAt);
@@ -1034,17 +1085,17 @@ export class Producer {
       if (range ? rangeContains(range, h) : h === routedBy) this.succeed(r, u.shardId, u.sequenceNumber, j, true, u.start, u.end);
       else {
         r.addFailedAttempt(u.start, u.end, WRONG_SHARD, `landed in an aggregate on ${u.shardId}, which does not own its hash key`);
-        this.noteFailedOnce(r);
-        this.m.mispredictions.add(1);
+        const firstFailure = !r.failedOnce;
+        r.failedOnce = true;
         if (this.hardClosed) this.fail(r, new ShutdownError('producer closed before the record was written'));
         else if (now >= r.expiresAt) this.expire(r, now);
-        else {
-          this.m.userRecordsRetried.add(1, { error_code: WRONG_SHARD });
-          wrong.push(r);
-        }
+        else wrong.push(r);
+        if (firstFailure) this.m.records.add(1, { outcome: 'failed' });
+        this.m.mispredictions.add(1);
       }
     }
     if (wrong.length === 0) return;
+    this.m.userRecordsRetried.add(wrong.length, { error_code: WRONG_SHARD });
     this.logger.debug({ shardId: u.shardId, predicted: u.o.queue.shardId, records: wrong.length }, 'mispredicted records; retrying after a shard map refresh');
     const q = u.o.queue;
     if (this.options.ordered) {
@@ -1070,44 +1121,99 @@ export class Producer {
 
   // ---------------------------------------------------------------- settling
 
-  private noteFailedOnce(r: PendingRecord): void {
-    if (!r.failedOnce) {
-      r.failedOnce = true;
-      this.m.records.add(1, { outcome: 'failed' });
-    }
-  }
+  // Settling comes first in each of these, metrics and logs after: a record's fate never depends on them.
 
   private succeed(r: PendingRecord, shardId: string, sequenceNumber: string, subSequenceNumber: number, aggregated: boolean, start: number, end: number): void {
     if (r.settled) return;
     this.putSinceFlush++;
-    if (r.failedOnce) this.m.records.add(1, { outcome: 'recovered' });
     const resolve = r.resolve;
     if (resolve) resolve(new ProducerPutResult(shardId, sequenceNumber, subSequenceNumber, aggregated, r.attempts, r.delayTo(start), end - start));
     this.settle(r, undefined);
+    if (r.failedOnce) this.m.records.add(1, { outcome: 'recovered' });
   }
 
   private expire(r: PendingRecord, now: number, lastError?: ShardlineError): void {
     if (r.settled) return;
     r.addFailedAttempt(now, now, RecordExpiredError.ERROR_CODE, `record TTL of ${this.options.recordTtlMs} ms ran out`);
-    this.m.userRecordsExpired.add(1);
     this.fail(r, new RecordExpiredError(this.options.recordTtlMs, lastError ?? r.lastError));
+    this.m.userRecordsExpired.add(1);
   }
 
   private fail(r: PendingRecord, error: ShardlineError): void {
     if (r.settled) return;
-    const code = error instanceof RecordExpiredError ? RecordExpiredError.ERROR_CODE : error.code;
-    this.m.userRecordsFailed.add(1, { error_code: code });
     const failure: PutFailure = {
       error,
       record: r.explicitHashKey === undefined ? { data: r.data, partitionKey: r.partitionKey } : { data: r.data, partitionKey: r.partitionKey, explicitHashKey: r.explicitHashKey },
       attempts: r.attempts ?? [],
     };
     failureDetails.set(error, failure);
-    const observed = this.failureChannel.publish(failure);
     const reject = r.reject;
-    if (reject) reject(error);
     // A Writable in 'report' mode, or one already destroyed by an earlier failure, passes nothing on.
-    if (!this.settle(r, error) && !reject && !observed) this.unobserved(failure);
+    const reported = this.settle(r, error);
+    if (reject) reject(error);
+    const observed = this.failureChannel.publish(failure);
+    this.m.userRecordsFailed.add(1, { error_code: error instanceof RecordExpiredError ? RecordExpiredError.ERROR_CODE : error.code });
+    if (!reported && !reject && !observed) this.unobserved(failure);
+  }
+
+  /** A fresh error per record (putFailureOf() finds a record's details by its error). */
+  private internalError(cause: unknown, where: string): InternalError {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return new InternalError(`producer failed ${where} (${reason}); the record's state is unknown: it was not retried and may still have been written`, { cause });
+  }
+
+  /**
+   * An exception escaped a step of the pipeline (a bug, or a seam such as the clock that threw).
+   * The records it may have left between two places are failed with InternalError rather than
+   * left pending forever: `records` when the step knows them, else everything held that is not in
+   * flight (what is in flight settles when its call completes).
+   */
+  private internalFailure(error: unknown, where: string, records?: Iterable<PendingRecord>): void {
+    let failed = 0;
+    for (const r of records ?? this.takeHeld(true)) {
+      if (r.settled) continue;
+      try {
+        this.fail(r, this.internalError(error, where));
+        failed++;
+      } catch (again) {
+        this.logger.error({ err: again }, 'failing a record after an internal error failed too');
+      }
+    }
+    this.logger.error({ err: error, failedRecords: failed }, `producer failed ${where}; its records failed with InternalError`);
+  }
+
+  /** Runs a step entered from outside the pipeline (a shard-map callback) under {@link internalFailure}. */
+  private guarded(where: string, step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      this.internalFailure(error, where);
+    }
+  }
+
+  /**
+   * Removes and returns every user record the producer holds outside PutRecords calls in flight:
+   * queued, collected, waiting to retry or for a shard map, and (with `undecided`) in aggregates
+   * waiting for a decision.
+   */
+  private takeHeld(undecided: boolean): PendingRecord[] {
+    const held: PendingRecord[] = [];
+    for (const q of [...this.queues.values(), this.unpredicted]) {
+      for (const r of q.takeAll()) held.push(r);
+      q.inBatch = false;
+    }
+    for (const o of this.collector.take()) for (const r of o.record.userRecords) held.push(r);
+    for (const g of this.retryGroups) for (const r of g.records) held.push(r);
+    for (const r of this.awaitingMap) held.push(r);
+    for (const r of this.unmapped) held.push(r);
+    this.retryGroups = [];
+    this.awaitingMap = [];
+    this.unmapped = [];
+    if (undecided) {
+      for (const u of this.undecided) for (const r of u.o.record.userRecords) held.push(r);
+      this.undecided = [];
+    }
+    return held;
   }
 
   /** A `send()` record failed and nobody listens: never silent, but never a log line per record either. */
@@ -1204,15 +1310,7 @@ export class Producer {
     const shutdown = (): ShutdownError => new ShutdownError('producer closed before the record was written');
     this.logger.warn({ outstanding: this.outstandingCount, waiting: this.budget.waiting }, 'close timed out; failing unsettled records with ShutdownError');
     for (const r of this.budget.drainWaiters()) this.refuse(r, shutdown());
-    const held: PendingRecord[] = [];
-    for (const q of [...this.queues.values(), this.unpredicted]) for (const r of q.takeAll()) held.push(r);
-    for (const o of this.collector.take()) for (const r of o.record.userRecords) held.push(r);
-    for (const g of this.retryGroups) for (const r of g.records) held.push(r);
-    this.retryGroups = [];
-    held.push(...this.awaitingMap, ...this.unmapped);
-    this.awaitingMap = [];
-    this.unmapped = [];
-    for (const r of held) this.fail(r, shutdown());
+    for (const r of this.takeHeld(false)) this.fail(r, shutdown());
     const undecided = this.undecided;
     this.undecided = [];
     for (const u of undecided) this.decide(u, now, this.mapVersion);

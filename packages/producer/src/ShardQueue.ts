@@ -22,6 +22,8 @@ export interface OutboundRecord {
  */
 export class ShardQueue {
   private readonly aggregator: Aggregator<PendingRecord>;
+  /** Builds aggregates outside the open one: retried records, and what is left of a partly expired aggregate. */
+  private scratch: Aggregator<PendingRecord> | undefined;
   /** Monotonic ms by which the open aggregate must be flushed; Infinity when empty. */
   aggregateDeadline = Infinity;
   private ready: OutboundRecord[] = [];
@@ -90,13 +92,6 @@ export class ShardQueue {
     return true;
   }
 
-  /** Earliest expiry of what is held now (exact, unlike {@link minExpiry}). */
-  private exactMinExpiry(): number {
-    let min = this.aggregator.count > 0 ? this.openMinExpiry : Infinity;
-    for (let i = this.readyHead; i < this.ready.length; i++) min = Math.min(min, this.ready[i]!.minExpiry);
-    return min;
-  }
-
   peekReady(): OutboundRecord | undefined {
     return this.ready[this.readyHead];
   }
@@ -131,32 +126,93 @@ export class ShardQueue {
   }
 
   /**
-   * Puts `records` ahead of everything held (ordered mode retries) and re-aggregates the lot, in
-   * order, to be sent by `deadline`.
+   * Puts `records` ahead of everything held (ordered mode retries), aggregated in order, to be
+   * sent by `deadline`. What is held keeps its aggregates: a retry costs the retried records only.
    */
   requeueFront(records: readonly PendingRecord[], deadline: number): void {
-    const rest = this.takeAll();
-    for (const r of records) this.add(r, deadline);
-    for (const r of rest) this.add(r, deadline);
+    const front = this.build(records, deadline);
+    if (front.length === 0) return;
+    for (let i = this.readyHead; i < this.ready.length; i++) front.push(this.ready[i]!);
+    this.ready = front;
+    this.readyHead = 0;
+    for (const o of front) if (o.minExpiry < this.minExpiry) this.minExpiry = o.minExpiry;
   }
 
   /**
-   * Removes records whose TTL ran out (passing each to `expire`) and re-aggregates the others in
-   * order. Cheap to call: returns at once unless something may have expired.
+   * Removes records whose TTL ran out, oldest first, and hands them to `expire` once the queue is
+   * consistent again (`expire` may add records to it). Only an aggregate that holds an expired
+   * record is touched — dropped when all of it expired, else rebuilt from the rest — so a queue
+   * held back by its rate limit costs one comparison per aggregate per pass, not a re-encoding of
+   * everything it holds. Cheap to call: returns at once unless something may have expired.
    */
-  expire(nowMs: number, expire: (record: PendingRecord) => void, deadline: number): void {
+  expire(nowMs: number, expire: (record: PendingRecord) => void): void {
     if (this.minExpiry > nowMs) return;
-    this.minExpiry = this.exactMinExpiry();
-    if (this.minExpiry > nowMs) return;
-    const all = this.takeAll();
-    for (const r of all) {
-      if (r.expiresAt <= nowMs) expire(r);
-      else this.add(r, deadline);
+    const expired: PendingRecord[] = [];
+    let min = Infinity;
+    let kept: OutboundRecord[] | undefined;
+    for (let i = this.readyHead; i < this.ready.length; i++) {
+      const o = this.ready[i]!;
+      if (o.minExpiry > nowMs) {
+        kept?.push(o);
+        if (o.minExpiry < min) min = o.minExpiry;
+        continue;
+      }
+      // The first aggregate touched: those before it are kept as they are.
+      kept ??= this.ready.slice(this.readyHead, i);
+      const rest = unexpired(o.record.userRecords, nowMs, expired);
+      for (const rebuilt of this.build(rest, o.deadline)) {
+        kept.push(rebuilt);
+        if (rebuilt.minExpiry < min) min = rebuilt.minExpiry;
+      }
     }
+    if (kept) {
+      this.ready = kept;
+      this.readyHead = 0;
+    }
+    if (this.aggregator.count > 0 && this.openMinExpiry <= nowMs) {
+      // The open aggregate is rebuilt with what did not expire (kpl-aggregation's Aggregator can only hand its records out encoded).
+      const deadline = this.aggregateDeadline;
+      const open = this.aggregator.flush()!;
+      this.aggregateDeadline = Infinity;
+      this.openMinExpiry = Infinity;
+      for (const r of unexpired(open.userRecords, nowMs, expired)) this.add(r, deadline);
+    }
+    if (this.aggregator.count > 0 && this.openMinExpiry < min) min = this.openMinExpiry;
+    this.minExpiry = min;
+    for (const r of expired) expire(r);
+  }
+
+  /** Aggregates `records`, in order, into finished Kinesis records of this queue to be sent by `deadline`. */
+  private build(records: readonly PendingRecord[], deadline: number): OutboundRecord[] {
+    const out: OutboundRecord[] = [];
+    if (records.length === 0) return out;
+    const aggregator = (this.scratch ??= new Aggregator<PendingRecord>(this.aggregatorOptions));
+    let minExpiry = Infinity;
+    const finish = (record: KinesisRecord<PendingRecord>): void => {
+      out.push({ record, queue: this, deadline, minExpiry });
+      minExpiry = Infinity;
+    };
+    for (const r of records) {
+      const finished = aggregator.add(r);
+      if (finished) finish(finished);
+      if (r.expiresAt < minExpiry) minExpiry = r.expiresAt;
+    }
+    finish(aggregator.flush()!);
+    return out;
   }
 
   private pushReady(record: KinesisRecord<PendingRecord>, deadline: number): void {
     this.ready.push({ record, queue: this, deadline, minExpiry: this.openMinExpiry });
     this.openMinExpiry = Infinity;
   }
+}
+
+/** The records of `records` whose TTL has not run out at `nowMs`; the others are appended to `expired`. */
+function unexpired(records: readonly PendingRecord[], nowMs: number, expired: PendingRecord[]): PendingRecord[] {
+  const rest: PendingRecord[] = [];
+  for (const r of records) {
+    if (r.expiresAt <= nowMs) expired.push(r);
+    else rest.push(r);
+  }
+  return rest;
 }

@@ -36,9 +36,13 @@ export function timeoutController(clock: Clock, ms: number, makeError: () => Err
   if (parent?.aborted) controller.abort(parent.reason);
   else parent?.addEventListener('abort', onParentAbort, { once: true });
   if (Number.isFinite(ms)) {
-    void clock.sleep(ms, stopTimer.signal).then((elapsed) => {
-      if (elapsed) controller.abort(makeError());
-    });
+    // A clock whose sleep rejects ends the wait as the timer would: the call must not outlive it unbounded.
+    clock.sleep(ms, stopTimer.signal).then(
+      (elapsed) => {
+        if (elapsed) controller.abort(makeError());
+      },
+      () => controller.abort(makeError()),
+    );
   }
   return {
     signal: controller.signal,

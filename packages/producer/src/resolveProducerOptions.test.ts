@@ -20,6 +20,7 @@ describe('resolveProducerOptions', () => {
       maxBufferedRecords: 100_000,
       maxBufferedBytes: 64 * 1024 * 1024,
       onBackpressure: 'wait',
+      maxWaitingPuts: 10_000,
       ordered: false,
       retryBackoff: { baseDelayMs: 100, maxDelayMs: 5_000, multiplier: 2, jitter: 'full' },
     });
@@ -33,6 +34,7 @@ describe('resolveProducerOptions', () => {
     [{ streamName: 's', maxAggregateBytes: 10 }, 'producer.maxAggregateBytes'],
     [{ streamName: 's', maxRecordBytes: 2048, maxBufferedBytes: 1024 }, 'producer.maxBufferedBytes'],
     [{ streamName: 's', onBackpressure: 'drop' }, 'producer.onBackpressure must be one of'],
+    [{ streamName: 's', maxWaitingPuts: -1 }, 'producer.maxWaitingPuts must be an integer between 0 and 10000000 (got -1)'],
     [{ streamName: 's', retryBackoff: { baseDelayMs: -1 } }, 'producer.retryBackoff.baseDelayMs'],
     [{}, 'producer.streamName or producer.streamArn is required'],
     [{ streamName: 's', streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/s' }, 'exclusive'],

@@ -6,6 +6,7 @@ import {
   type Clock,
   enumOption,
   functionOption,
+  hideCredentials,
   InvalidArgumentError,
   integerOption,
   type Logger,
@@ -98,6 +99,13 @@ export interface ProducerOptions {
   /** When the buffer is full, `'wait'` (default) makes `put` wait for room in FIFO order; `'reject'` rejects it with BufferFullError. */
   readonly onBackpressure?: BackpressureMode;
   /**
+   * Most `put`/`send`/`writable()` calls waiting for buffer room at once (with `onBackpressure:
+   * 'wait'`); one more rejects at once with BufferFullError. Each waiting call holds its record, so
+   * memory stays bounded only with this bound: at most `maxBufferedBytes` plus the records of
+   * `maxWaitingPuts` waiting calls. Default 10,000; 0 rejects instead of waiting.
+   */
+  readonly maxWaitingPuts?: number;
+  /**
    * Keep `put` order per partition key, also across retries: at most one PutRecords in flight per
    * shard, at most one Kinesis record per shard in each, failed records retried ahead of later ones.
    * Default false.
@@ -136,6 +144,7 @@ export interface ResolvedProducerOptions {
   readonly maxBufferedRecords: number;
   readonly maxBufferedBytes: number;
   readonly onBackpressure: BackpressureMode;
+  readonly maxWaitingPuts: number;
   readonly ordered: boolean;
   readonly failureBufferSize: number;
   readonly shardMapRefreshIntervalMs: number;
@@ -168,6 +177,7 @@ const KNOWN = [
   'maxBufferedRecords',
   'maxBufferedBytes',
   'onBackpressure',
+  'maxWaitingPuts',
   'ordered',
   'failureBufferSize',
   'shardMapRefreshIntervalMs',
@@ -250,6 +260,7 @@ export function resolveProducerOptions(input: ProducerOptions): ResolvedProducer
   const maxBufferedRecords = integerOption(`${path}.maxBufferedRecords`, input.maxBufferedRecords, 100_000, { min: 1, max: 100_000_000 });
   const maxBufferedBytes = integerOption(`${path}.maxBufferedBytes`, input.maxBufferedBytes, Math.max(64 * 1024 * 1024, maxRecordBytes), { min: maxRecordBytes, max: Number.MAX_SAFE_INTEGER });
   const onBackpressure = enumOption<BackpressureMode>(`${path}.onBackpressure`, input.onBackpressure, ['wait', 'reject'], 'wait');
+  const maxWaitingPuts = integerOption(`${path}.maxWaitingPuts`, input.maxWaitingPuts, 10_000, { min: 0, max: 10_000_000 });
   const ordered = booleanOption(`${path}.ordered`, input.ordered, false);
   const failureBufferSize = integerOption(`${path}.failureBufferSize`, input.failureBufferSize, 10_000, { min: 1, max: 10_000_000 });
   const shardMapRefreshIntervalMs = integerOption(`${path}.shardMapRefreshIntervalMs`, input.shardMapRefreshIntervalMs, 0, { min: 0, max: 86_400_000 });
@@ -257,7 +268,7 @@ export function resolveProducerOptions(input: ProducerOptions): ResolvedProducer
   return {
     stream,
     client,
-    clientOptions: { ...(input.clientOptions ?? {}) },
+    clientOptions: hideCredentials({ ...(input.clientOptions ?? {}) }),
     putter,
     shardMapSource,
     clock,
@@ -279,6 +290,7 @@ export function resolveProducerOptions(input: ProducerOptions): ResolvedProducer
     maxBufferedRecords,
     maxBufferedBytes,
     onBackpressure,
+    maxWaitingPuts,
     ordered,
     failureBufferSize,
     shardMapRefreshIntervalMs,
