@@ -17,6 +17,8 @@ export interface TestEmulators {
  * object is filled in `beforeAll`.
  */
 export function useEmulators(options: StartEmulatorsOptions = {}): TestEmulators {
+  // Jest's globals, reached without its types so that this package builds without them.
+  const { beforeAll, afterAll } = globalThis as unknown as { beforeAll(fn: () => Promise<void>): void; afterAll(fn: () => Promise<void>): void };
   const context = {} as { emulators: Emulators; kinesis: KinesisClient; env: Readonly<Record<string, string>> };
   beforeAll(async () => {
     context.emulators = await startEmulators(options);
