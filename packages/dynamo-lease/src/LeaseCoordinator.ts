@@ -4,100 +4,23 @@ import {
   LeaseLostError,
   ResourceNotFoundError,
   ShutdownError,
-  type Counter,
   type ExtendedSequenceNumber,
-  type Gauge,
-  type Histogram,
   type Logger,
 } from '@shardline/core';
 import { EventEmitter } from 'node:events';
+import { createCoordinatorInstruments, type CoordinatorInstruments } from './coordinatorMetrics';
 import { Checkpointer, type CheckpointChange, type CheckpointWriter } from './Checkpointer';
 import { newLease, type Lease, type LeaseSpec } from './Lease';
 import { LeaseExpiryTracker } from './LeaseExpiryTracker';
-import { LeaseRenewer, lostReason, writtenUnderSameId, type HeldLease, type LeaseLostReason } from './LeaseRenewer';
+import { LeaseAcquirer } from './LeaseAcquirer';
+import { LeaseRenewer, lostReason, type HeldLease, type LeaseLostReason } from './LeaseRenewer';
 import { LeaseTable } from './LeaseTable';
+import { isFinishedLease, type LeaseCoordinatorEvents, type StopOptions, type StoredCheckpoint, type DuplicateWorkerId } from './LeaseCoordinatorEvents';
 import { decideLeasesToTake, type LeaseTakerDecision } from './LeaseTaker';
 import { resolveLeaseCoordinatorOptions, type LeaseCoordinatorOptions, type ResolvedLeaseCoordinatorOptions } from './resolveLeaseOptions';
 
-/** Events of a {@link LeaseCoordinator}. @public */
-export interface LeaseCoordinatorEvents {
-  /** This worker now holds the lease (taken, stolen, claimed or reclaimed at start). */
-  leaseAcquired: [lease: Lease];
-  /** This worker no longer holds the lease and did not give it up itself. */
-  leaseLost: [lease: Lease, reason: LeaseLostReason];
-  /** This worker gave the lease back in DynamoDB (graceful stop or {@link LeaseCoordinator.releaseLease}). */
-  leaseReleased: [lease: Lease];
-  /**
-   * Another worker asked for this held lease (graceful handoff, for balancing): finish the work in
-   * hand, checkpoint, then {@link LeaseCoordinator.releaseLease} it, which hands it over. The lease
-   * stays held and checkpointable meanwhile, for up to `handoffTimeoutMs`. Without a listener the
-   * lease is handed over at once.
-   */
-  leaseHandoffRequested: [lease: Lease];
-  /**
-   * A full scan of the table was read (each taker run and the start-up reclaim): every lease as
-   * stored, finished ones included. Lets a consumer follow parent shards' progress at no extra cost.
-   */
-  leasesScanned: [leases: readonly Lease[]];
-  /**
-   * Another process writes leases under this worker's id, so both would process their shards: a
-   * write of this worker was rejected although the lease still names this id, with a counter this
-   * worker did not write. Logged at error as well. The lease is dropped here (`leaseLost`, `taken`)
-   * and left to the other process; fix the deployment so that every process has its own id.
-   */
-  duplicateWorkerId: [duplicate: DuplicateWorkerId];
-  /** A background renewal or taker run failed; emitted only when someone listens. */
-  error: [error: unknown];
-}
-
-/** What a `duplicateWorkerId` event reports. @public */
-export interface DuplicateWorkerId {
-  /** The worker id two processes use. */
-  readonly workerId: string;
-  /** The lease the other process wrote. */
-  readonly leaseKey: string;
-  /** The write of this worker that found it: `renew`, `checkpoint`, `release` or `take`. */
-  readonly operation: string;
-  /** The counter this worker last wrote or saw. */
-  readonly expectedLeaseCounter: number;
-  /** The counter the table holds now, under the same id. */
-  readonly foundLeaseCounter: number;
-}
-
-/** True for a lease whose shard was read to its end (checkpoint `SHARD_END`): nobody needs to hold it. @public */
-export function isFinishedLease(lease: Lease): boolean {
-  return lease.checkpoint?.sequenceNumber === 'SHARD_END';
-}
-
-/** Options of {@link LeaseCoordinator.stop}. @public */
-export interface StopOptions {
-  /**
-   * Give every held lease back in DynamoDB (remove the owner, bump the counter) so that peers take
-   * them on their next taker run instead of waiting for them to expire. Default true. With false,
-   * leases are only dropped locally, as the KCL 2.x does.
-   */
-  readonly release?: boolean;
-}
-
-/** A lease's checkpoint as stored. @public */
-export interface StoredCheckpoint {
-  readonly checkpoint: ExtendedSequenceNumber | undefined;
-  readonly pendingCheckpoint: ExtendedSequenceNumber | undefined;
-  readonly pendingCheckpointState: Uint8Array | undefined;
-  /** Owner changes since that checkpoint was written. */
-  readonly ownerSwitchesSinceCheckpoint: number;
-}
-
-type TakeKind = 'take' | 'steal' | 'reclaim' | 'acquire' | 'claim';
-type TakeOutcome = 'taken' | 'conflict' | 'error';
-
 /** Full scans (with takes in between) per taker run when takes lose races. */
 const MAX_TAKER_ROUNDS = 3;
-/**
- * After a steal, how long beyond one renew interval to wait for the previous holder's rejected
- * renewal to come back before announcing the lease: its request and response time.
- */
-const STEAL_ANNOUNCE_MARGIN_MS = 100;
 /** Parallel writes for bulk operations (lease creation, release on stop). */
 const BULK_CONCURRENCY = 10;
 
@@ -109,23 +32,6 @@ const BULK_CONCURRENCY = 10;
  */
 function takerRetryDelayMs(failures: number, takerIntervalMs: number, failoverTimeMs: number): number {
   return Math.min(Math.max(takerIntervalMs, failoverTimeMs), takerIntervalMs * 2 ** Math.min(30, failures - 1));
-}
-
-interface Instruments {
-  held: Gauge;
-  renewals: Counter;
-  takes: Counter;
-  lost: Counter;
-  released: Counter;
-  checkpoints: Counter;
-  takerRuns: Counter;
-  takerFailures: Counter;
-  duplicates: Counter;
-  duplicateIdLeases: Gauge;
-  scanMs: Histogram;
-  totalLeases: Gauge;
-  workers: Gauge;
-  spillover: Gauge;
 }
 
 /**
@@ -158,7 +64,8 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
   private readonly logger: Logger;
   private readonly renewer: LeaseRenewer;
   private readonly tracker: LeaseExpiryTracker;
-  private readonly metrics: Instruments;
+  private readonly metrics: CoordinatorInstruments;
+  private readonly acquirer: LeaseAcquirer;
   private readonly checkpointers = new WeakMap<HeldLease, Checkpointer>();
   private readonly abort = new AbortController();
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -166,12 +73,9 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
   private startPromise: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
   private loops: Promise<void>[] = [];
-  private readonly announcements = new Set<Promise<boolean>>();
   private takerChain: Promise<unknown> = Promise.resolve();
   private lastObservedAt = -Infinity;
   private taking = true;
-  /** Handoffs this worker asked for and is waiting on: lease key → monotonic time first seen. */
-  private readonly handoffs = new Map<string, number>();
 
   constructor(options: LeaseCoordinatorOptions) {
     super();
@@ -192,23 +96,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
       metrics: o.metrics,
     });
     this.tracker = new LeaseExpiryTracker(o.failoverTimeMs);
-    const m = o.metrics;
-    this.metrics = {
-      held: m.gauge({ name: 'dynamo_lease_held', help: 'Leases this worker holds' }),
-      renewals: m.counter({ name: 'dynamo_lease_renewals_total', help: 'Lease renewals by result', labelNames: ['result'] }),
-      takes: m.counter({ name: 'dynamo_lease_takes_total', help: 'Lease takes by kind and result', labelNames: ['kind', 'result'] }),
-      lost: m.counter({ name: 'dynamo_lease_lost_total', help: 'Leases lost by reason', labelNames: ['reason'] }),
-      released: m.counter({ name: 'dynamo_lease_released_total', help: 'Leases released in DynamoDB' }),
-      checkpoints: m.counter({ name: 'dynamo_lease_checkpoints_total', help: 'Checkpoint writes by kind and result', labelNames: ['kind', 'result'] }),
-      takerRuns: m.counter({ name: 'dynamo_lease_taker_runs_total', help: 'Taker runs (table scans)' }),
-      takerFailures: m.counter({ name: 'dynamo_lease_taker_failures_total', help: 'Taker runs that failed (the taker then backs off)' }),
-      duplicates: m.counter({ name: 'dynamo_lease_duplicate_worker_id_total', help: 'Writes that found another process using this worker id', labelNames: ['operation'] }),
-      duplicateIdLeases: m.gauge({ name: 'dynamo_lease_duplicate_id_leases', help: 'Leases another live process holds under this worker id, at the last scan' }),
-      scanMs: m.histogram({ name: 'dynamo_lease_taker_scan_ms', help: 'Duration of the taker scan in milliseconds' }),
-      totalLeases: m.gauge({ name: 'dynamo_lease_table_leases', help: 'Leases in the table at the last scan' }),
-      workers: m.gauge({ name: 'dynamo_lease_workers', help: 'Workers seen at the last scan' }),
-      spillover: m.gauge({ name: 'dynamo_lease_spillover', help: 'Leases the target lost to maxLeasesForWorker' }),
-    };
+    this.metrics = createCoordinatorInstruments(o.metrics);
     this.renewer = new LeaseRenewer({
       table: this.table,
       failoverTimeMs: o.failoverTimeMs,
@@ -230,6 +118,19 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
         else void this.releaseEntry(entry);
       },
       onDuplicateWorkerId: (lease, current, operation) => this.duplicateWorkerId(lease, current, operation),
+    });
+    this.acquirer = new LeaseAcquirer({
+      workerId: this.workerId,
+      options: o,
+      table: this.table,
+      tracker: this.tracker,
+      renewer: this.renewer,
+      metrics: this.metrics,
+      logger: this.logger,
+      signal: this.abort.signal,
+      onAcquired: (lease) => this.notify('leaseAcquired', lease),
+      reportError: (error) => this.reportError(error),
+      onDuplicateWorkerId: (expected, current, operation) => this.duplicateWorkerId(expected, current, operation),
     });
   }
 
@@ -296,7 +197,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
     this.abort.abort();
     await Promise.allSettled(this.loops);
     await this.takerChain;
-    await Promise.allSettled([...this.announcements]);
+    await this.acquirer.settle();
     await this.renewer.settle();
     const entries = this.renewer.list();
     if (release) await this.inBatches(entries, (entry) => this.releaseEntry(entry));
@@ -409,7 +310,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
       const lease = await this.readForTake(leaseKey);
       const available = lease.leaseOwner === undefined || lease.leaseOwner === this.workerId || this.tracker.isExpired(lease, this.options.clock.monotonicNow());
       if (!available) return undefined;
-      return (await this.take(lease, 'acquire')) === 'taken' ? this.getHeldLease(leaseKey) : undefined;
+      return (await this.acquirer.take(lease, 'acquire')) === 'taken' ? this.getHeldLease(leaseKey) : undefined;
     });
   }
 
@@ -428,7 +329,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
       for (let attempt = 0; attempt < 3; attempt++) {
         if (this.renewer.get(leaseKey)) return true;
         const lease = await this.readForTake(leaseKey);
-        if ((await this.take(lease, 'claim')) === 'taken') return true;
+        if ((await this.acquirer.take(lease, 'claim')) === 'taken') return true;
       }
       return false;
     });
@@ -539,7 +440,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
       if (!this.taking) break;
       const heldLeaseKeys = new Set(this.renewer.list().map((e) => e.lease.leaseKey));
       // A handoff to this worker still in progress counts as ours and is not taken early.
-      const handoffs = this.followHandoffs(leases, observedAt);
+      const handoffs = this.acquirer.followHandoffs(leases, observedAt);
       for (const key of handoffs.pending) heldLeaseKeys.add(key);
       // Finished shards need no worker: they are neither taken nor counted when balancing.
       const open = leases.filter((l) => !isFinishedLease(l));
@@ -554,42 +455,11 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
       this.metrics.duplicateIdLeases.set(decision.duplicateIdLeases);
       if (decision.spillover > 0) this.logger.warn({ spillover: decision.spillover, maxLeasesForWorker: this.options.maxLeasesForWorker }, 'maxLeasesForWorker is below the fair share: some shards may not be processed');
       if (this.state !== 'running' || !this.taking || decision.toTake.length + decision.toSteal.length === 0) break;
-      const outcomes = await Promise.all([...decision.toTake.map((l) => this.take(l, 'take')), ...decision.toSteal.map((l) => this.take(l, 'steal'))]);
+      const outcomes = await Promise.all([...decision.toTake.map((l) => this.acquirer.take(l, 'take')), ...decision.toSteal.map((l) => this.acquirer.take(l, 'steal'))]);
       // A lost race means someone else got that lease; look again for others while it is cheap.
       if (!outcomes.includes('conflict')) break;
     }
     return decision;
-  }
-
-  /**
-   * The handoffs to this worker, as the scan shows them:
-   * - `pending`: the outgoing holder is still finishing: it renews them (their counters move) and
-   *   has not run past `handoffTimeoutMs`; they count as ours and are not taken yet. Others (timed
-   *   out, expired) are left to the taker, which takes them as usual.
-   * - `handedOver`: leases this worker asked for that their holder has handed over (owner this id,
-   *   handoff cleared): taken at once, although their counter just moved under this id.
-   */
-  private followHandoffs(leases: readonly Lease[], now: number): { pending: string[]; handedOver: Set<string> } {
-    const pending: string[] = [];
-    const handedOver = new Set<string>();
-    const seen = new Set<string>();
-    for (const lease of leases) {
-      if (lease.leaseOwner !== this.workerId || lease.checkpointOwner === this.workerId) continue;
-      if (this.renewer.get(lease.leaseKey)) continue;
-      if (lease.checkpointOwner === undefined) {
-        if (!this.handoffs.has(lease.leaseKey)) continue;
-        seen.add(lease.leaseKey);
-        handedOver.add(lease.leaseKey);
-        continue;
-      }
-      seen.add(lease.leaseKey);
-      const since = this.handoffs.get(lease.leaseKey) ?? now;
-      this.handoffs.set(lease.leaseKey, since);
-      if (now - since <= this.options.handoffTimeoutMs && !this.tracker.isExpired(lease, now)) pending.push(lease.leaseKey);
-      else this.logger.warn({ leaseKey: lease.leaseKey, outgoing: lease.checkpointOwner }, 'handoff not completed in time; taking the lease');
-    }
-    for (const key of this.handoffs.keys()) if (!seen.has(key)) this.handoffs.delete(key);
-    return { pending, handedOver };
   }
 
   private async reclaimOwnLeases(): Promise<void> {
@@ -599,7 +469,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
     this.notify('leasesScanned', leases);
     // A lease handed to this id by another worker is not cut short: the taker takes it once handed over.
     const mine = leases.filter((l) => l.leaseOwner === this.workerId && l.checkpointOwner === undefined && !isFinishedLease(l) && this.renewer.get(l.leaseKey) === undefined);
-    await Promise.all(mine.map((l) => this.take(l, 'reclaim')));
+    await Promise.all(mine.map((l) => this.acquirer.take(l, 'reclaim')));
   }
 
   private async readForTake(leaseKey: string): Promise<Lease> {
@@ -607,84 +477,6 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
     if (!lease) throw new ResourceNotFoundError(`no lease ${leaseKey} in table ${this.table.tableName}`);
     this.tracker.observe(lease, this.options.clock.monotonicNow());
     return lease;
-  }
-
-  private async take(lease: Lease, kind: TakeKind): Promise<TakeOutcome> {
-    const { clock } = this.options;
-    const sentAt = clock.monotonicNow();
-    // A previous holder that is still renewing believes it holds the lease until its next renewal fails.
-    const previousHolder = lease.checkpointOwner ?? lease.leaseOwner;
-    const previousOwnerLive = previousHolder !== undefined && previousHolder !== this.workerId && !this.tracker.isExpired(lease, sentAt);
-    if (kind === 'steal' && this.options.gracefulHandoff && previousOwnerLive && lease.checkpointOwner === undefined) return this.requestHandoff(lease);
-    let result;
-    try {
-      result = await this.table.takeLease(lease, this.workerId);
-    } catch (error) {
-      this.metrics.takes.add(1, { kind, result: 'error' });
-      this.logger.warn({ err: error, leaseKey: lease.leaseKey, kind }, 'lease take failed');
-      this.reportError(error);
-      return 'error';
-    }
-    if (!result.ok) {
-      this.metrics.takes.add(1, { kind, result: 'conflict' });
-      if (result.current) this.tracker.observe(result.current, clock.monotonicNow());
-      else this.tracker.forget(lease.leaseKey);
-      // A handoff to this worker that its outgoing holder completed meanwhile also moves the counter under our id.
-      const handoffToUs = lease.leaseOwner === this.workerId && lease.checkpointOwner !== undefined && lease.checkpointOwner !== this.workerId;
-      if (!handoffToUs && writtenUnderSameId(this.workerId, lease, result.current)) this.duplicateWorkerId(lease, result.current, 'take');
-      return 'conflict';
-    }
-    this.metrics.takes.add(1, { kind, result: 'ok' });
-    this.tracker.observe(result.lease, clock.monotonicNow());
-    const entry = this.renewer.add(result.lease, sentAt);
-    this.metrics.held.set(this.renewer.size);
-    this.logger.info({ leaseKey: lease.leaseKey, kind, previousOwner: lease.leaseOwner, leaseCounter: result.lease.leaseCounter }, 'acquired lease');
-    if (previousOwnerLive) this.announceLater(entry);
-    else this.notify('leaseAcquired', entry.lease);
-    return 'taken';
-  }
-
-  /** Asks the live holder of `lease` to hand it over; the taker takes it once it has. */
-  private async requestHandoff(lease: Lease): Promise<TakeOutcome> {
-    let result;
-    try {
-      result = await this.table.requestHandoff(lease, this.workerId);
-    } catch (error) {
-      this.metrics.takes.add(1, { kind: 'handoff', result: 'error' });
-      this.logger.warn({ err: error, leaseKey: lease.leaseKey }, 'handoff request failed');
-      this.reportError(error);
-      return 'error';
-    }
-    const now = this.options.clock.monotonicNow();
-    if (!result.ok) {
-      this.metrics.takes.add(1, { kind: 'handoff', result: 'conflict' });
-      if (result.current) this.tracker.observe(result.current, now);
-      return 'conflict';
-    }
-    this.metrics.takes.add(1, { kind: 'handoff', result: 'ok' });
-    this.tracker.observe(result.lease, now);
-    this.handoffs.set(lease.leaseKey, now);
-    this.logger.info({ leaseKey: lease.leaseKey, from: lease.leaseOwner }, 'asked for a lease (graceful handoff)');
-    return 'taken';
-  }
-
-  /**
-   * Announces a stolen lease once its previous holder, which was alive and renewing, has had its
-   * next renewal rejected (one renew interval plus a round trip): until then both would believe
-   * they hold it. The lease is renewed meanwhile, and counts as ours for balancing.
-   */
-  private announceLater(entry: HeldLease): void {
-    entry.announced = false;
-    const { clock, renewIntervalMs, epsilonMs } = this.options;
-    const announcement = clock.sleep(renewIntervalMs + epsilonMs + STEAL_ANNOUNCE_MARGIN_MS, this.abort.signal).then((due) => {
-      this.announcements.delete(announcement);
-      if (!due || entry.state !== 'held') return false;
-      entry.announced = true;
-      this.notify('leaseAcquired', entry.lease);
-      return true;
-    });
-    entry.announcement = announcement;
-    this.announcements.add(announcement);
   }
 
   private releaseEntry(entry: HeldLease): Promise<boolean> {

@@ -5,7 +5,8 @@ export { LeaseExpiryTracker } from './LeaseExpiryTracker';
 export { decideLeasesToTake, type LeaseTakerDecision, type LeaseTakerPolicy, type LeaseTakerSnapshot } from './LeaseTaker';
 export type { LeaseLostReason } from './LeaseRenewer';
 export { Checkpointer, type CheckpointChange, type CheckpointWriter, type PreparedCheckpoint } from './Checkpointer';
-export { isFinishedLease, LeaseCoordinator, type DuplicateWorkerId, type LeaseCoordinatorEvents, type StopOptions, type StoredCheckpoint } from './LeaseCoordinator';
+export { LeaseCoordinator } from './LeaseCoordinator';
+export { isFinishedLease, type DuplicateWorkerId, type LeaseCoordinatorEvents, type StopOptions, type StoredCheckpoint } from './LeaseCoordinatorEvents';
 export {
   defaultWorkerId,
   resolveLeaseCoordinatorOptions,
