@@ -34,8 +34,8 @@
  *    2 × (F + 25 ms) per worker, as in the dynamo-lease bench — labelled `modelled`; the model
  *    covers the renewer and the taker only.
  *
- * kinesalite and dynalite each run in a child process of their own (this file with `--serve
- * kinesis|dynamodb`), so that neither emulator's CPU sits in the measured process and dynalite's
+ * kinesalite and dynalite each run in a child process of their own (`startEmulatorProcess` from testkit)
+ * so that neither emulator's CPU sits in the measured process and dynalite's
  * work for the worker does not queue behind kinesalite's (they still share the machine's cores).
  *
  * BENCH_RECORDS (160,000), BENCH_AGGREGATED_RECORDS (400,000), BENCH_ROUNDS (5; aggregated runs are
@@ -46,14 +46,12 @@
  * contenders get `new PollingRetrieval({ client, ...json })`, e.g. `{"maxPrefetchBatches":1}`;
  * not the default worker, so its lines are then not the worker's figures).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import * as path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { createDynamoDbClient, createKinesisClient, type HashKeyRange, parseHashKeyRange } from '@shardline/core';
 import { Deaggregator, type KinesisRecord, ShardAggregator, ShardMap, type UserRecord } from '@shardline/kpl-aggregation';
-import { createStream, injectFaults, listAllShards, startEmulators, uniqueName } from '@shardline/testkit';
+import { createStream, type EmulatorProcess, injectFaults, listAllShards, startEmulatorProcess, stopEmulatorProcess, uniqueName } from '@shardline/testkit';
 import { PollingRetrieval, Worker } from '../src';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -112,39 +110,6 @@ function sleep(ms: number): Promise<void> {
 
 // ------------------------------------------------------------------ emulators in child processes
 
-/** The child side: one emulator in this process; prints {"endpoint": …}, stops when stdin closes. */
-async function serve(service: 'kinesis' | 'dynamodb'): Promise<void> {
-  const emulators = await startEmulators({ kinesis: service === 'kinesis', dynamodb: service === 'dynamodb' });
-  process.stdout.write(JSON.stringify({ endpoint: service === 'kinesis' ? emulators.kinesisEndpoint : emulators.dynamoDbEndpoint }) + '\n');
-  process.stdin.resume();
-  process.stdin.on('end', () => void emulators.stop().then(() => process.exit(0)));
-}
-
-interface EmulatorProcess {
-  readonly endpoint: string;
-  readonly child: ChildProcess;
-}
-
-async function startEmulatorProcess(service: 'kinesis' | 'dynamodb'): Promise<EmulatorProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=shardline-source', __filename, '--serve', service], {
-    cwd: path.join(__dirname, '..'),
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`${service} emulator exited with ${code}`)));
-    child.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { endpoint: string }).endpoint));
-  });
-  return { endpoint, child };
-}
-
-async function stopEmulatorProcess(p: EmulatorProcess | undefined): Promise<void> {
-  if (!p || p.child.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => p.child.once('exit', () => resolve()));
-  p.child.stdin!.end();
-  await Promise.race([exited, sleep(5_000)]);
-  if (p.child.exitCode === null) p.child.kill();
-}
 
 // ------------------------------------------------------------------ setup (not measured)
 
@@ -544,11 +509,7 @@ async function main(): Promise<void> {
   console.error(`bench took ${((performance.now() - benchStarted) / 1000).toFixed(0)} s`);
 }
 
-if (process.argv[2] === '--serve') {
-  void serve(process.argv[3] as 'kinesis' | 'dynamodb');
-} else {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
-}
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

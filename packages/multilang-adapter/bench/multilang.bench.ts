@@ -25,20 +25,19 @@
  * batch (the records after those, over the time after the last of them), with its own paired
  * ratio (`multilang steady / worker steady`).
  *
- * kinesalite and dynalite each run in a child process of their own (this file with `--serve
- * kinesis|dynamodb`), so that neither emulator's CPU sits in the measured process (they, the
+ * kinesalite and dynalite each run in a child process of their own (`startEmulatorProcess` from testkit)
+ * so that neither emulator's CPU sits in the measured process (they, the
  * children and the daemon still share the machine's cores).
  *
  * BENCH_RECORDS (100,000) and BENCH_ROUNDS (5) tune the run; BENCH_ONLY=<contender> runs one alone
  * (its ratio line is then meaningless).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { createDynamoDbClient, createKinesisClient, type LogFields, type Logger } from '@shardline/core';
 import { Worker } from '@shardline/kcl-consumer';
-import { createStream, startEmulators, uniqueName } from '@shardline/testkit';
+import { createStream, type EmulatorProcess, startEmulatorProcess, stopEmulatorProcess, uniqueName } from '@shardline/testkit';
 import { MultiLangDaemon } from '../src';
 import { countingProcessor } from './countingProcessor';
 
@@ -69,39 +68,6 @@ function sleep(ms: number): Promise<void> {
 
 // ------------------------------------------------------------------ emulators in child processes
 
-/** The child side: one emulator in this process; prints {"endpoint": …}, stops when stdin closes. */
-async function serve(service: 'kinesis' | 'dynamodb'): Promise<void> {
-  const emulators = await startEmulators({ kinesis: service === 'kinesis', dynamodb: service === 'dynamodb' });
-  process.stdout.write(JSON.stringify({ endpoint: service === 'kinesis' ? emulators.kinesisEndpoint : emulators.dynamoDbEndpoint }) + '\n');
-  process.stdin.resume();
-  process.stdin.on('end', () => void emulators.stop().then(() => process.exit(0)));
-}
-
-interface EmulatorProcess {
-  readonly endpoint: string;
-  readonly child: ChildProcess;
-}
-
-async function startEmulatorProcess(service: 'kinesis' | 'dynamodb'): Promise<EmulatorProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=shardline-source', __filename, '--serve', service], {
-    cwd: PACKAGE_DIR,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`${service} emulator exited with ${code}`)));
-    child.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { endpoint: string }).endpoint));
-  });
-  return { endpoint, child };
-}
-
-async function stopEmulatorProcess(p: EmulatorProcess | undefined): Promise<void> {
-  if (!p || p.child.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => p.child.once('exit', () => resolve()));
-  p.child.stdin!.end();
-  await Promise.race([exited, sleep(5_000)]);
-  if (p.child.exitCode === null) p.child.kill();
-}
 
 // ------------------------------------------------------------------ setup (not measured)
 
@@ -328,11 +294,7 @@ async function main(): Promise<void> {
   console.error(`bench took ${((performance.now() - benchStarted) / 1000).toFixed(0)} s`);
 }
 
-if (process.argv[2] === '--serve') {
-  void serve(process.argv[3] as 'kinesis' | 'dynamodb');
-} else {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
-}
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -6,3 +6,4 @@ export * from './faults';
 export * from './reshard';
 export * from './waitFor';
 export * from './useEmulators';
+export * from './emulatorProcess';
