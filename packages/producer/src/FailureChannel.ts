@@ -81,8 +81,8 @@ class Subscription implements AsyncIterableIterator<PutFailure> {
 
 /**
  * Delivers failures to fire-and-forget users: `on('failure')` listeners and `failures()` async
- * iterators (the seed's NotifyFailures, without its two traps: a slow reader never blocks the
- * pipeline, and nothing is dropped silently — a full iterator buffer drops and counts).
+ * iterators. Unlike a blocking failure channel, a slow reader never blocks the pipeline, and
+ * nothing is dropped silently: a full iterator buffer drops and counts.
  * @internal
  */
 export class FailureChannel {

@@ -13,6 +13,7 @@ import {
   TimeoutError,
 } from '@shardline/core';
 import { deaggregate, ShardMap } from '@shardline/kpl-aggregation';
+import { waitFor } from '@shardline/testkit';
 import { evenShardMap, quietLogger, ScriptedPutter, SwitchableShardMapSource } from '../test/scriptedPutter';
 import { BufferFullError } from './BufferFullError';
 import { Producer, putFailureOf } from './Producer';
@@ -43,17 +44,12 @@ function setup(overrides: Partial<ProducerOptions> = {}, shards = 4) {
 
 /** Every user record the putter wrote, deaggregated, with the shard it landed on. */
 function readBack(putter: ScriptedPutter) {
-  return putter.written.flatMap((w) =>
-    deaggregate({ Data: w.entry.Data, PartitionKey: w.entry.PartitionKey, SequenceNumber: w.sequenceNumber }).map((u) => ({ ...u, shardId: w.shardId })),
-  );
+  return putter.written.flatMap((w) => deaggregate({ Data: w.entry.Data, PartitionKey: w.entry.PartitionKey, SequenceNumber: w.sequenceNumber }).map((u) => ({ ...u, shardId: w.shardId })));
 }
 
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 2));
-  }
+/** Lets `turns` rounds of pending I/O callbacks and timers-free work run, without waiting for time. */
+async function turns(n = 10): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 }
 
 describe('Producer', () => {
@@ -202,7 +198,7 @@ describe('Producer', () => {
       return ++calls === 1 ? { records: out.records.slice(1) } : out;
     };
     const r = await Promise.all([producer.put('a', 'k1'), producer.put('b', 'k2')]);
-    expect(r[0]!.attempts[0]!.errorCode).toBe('Record Count Mismatch');
+    expect(r[0].attempts[0]!.errorCode).toBe('Record Count Mismatch');
     await producer.close();
   });
 
@@ -213,7 +209,7 @@ describe('Producer', () => {
     putter.before = () => gate;
     const order: number[] = [];
     const puts = [1, 2, 3, 4].map((i) => producer.put(`d${i}`, `k${i}`).then(() => order.push(i)));
-    await until(() => putter.calls > 0);
+    await waitFor(() => putter.calls > 0);
     expect(producer.outstanding).toBe(2);
     expect(producer.waitingPuts).toBe(2);
     release();
@@ -240,7 +236,7 @@ describe('Producer', () => {
     const third = producer.put('c', 'k3');
     controller.abort(new Error('gave up'));
     await expect(second).rejects.toThrow('gave up');
-    await until(() => putter.calls > 0);
+    await waitFor(() => putter.calls > 0);
     release();
     await Promise.all([first, third]);
     await producer.close();
@@ -252,7 +248,8 @@ describe('Producer', () => {
     const gate = new Promise<void>((r) => (release = r));
     putter.before = () => gate;
     const puts = Array.from({ length: 10 }, (_, i) => producer.put(Buffer.alloc(1000), `k${i}`));
-    await new Promise((r) => setTimeout(r, 20));
+    // What was accepted goes out and stays in flight behind the gate; the rest waits for room.
+    await waitFor(() => putter.calls > 0);
     expect(producer.bufferedBytes).toBeLessThanOrEqual(4096);
     expect(producer.outstanding).toBe(4);
     release();
@@ -273,11 +270,15 @@ describe('Producer', () => {
   });
 
   it('reports outstanding records and the age of the oldest', async () => {
-    const { producer, putter } = setup();
+    const clock = new ManualClock();
+    const { producer, putter } = setup({ clock });
+    await producer.start();
     let release!: () => void;
     putter.before = () => new Promise<void>((r) => (release = r));
     const p = producer.put('x', 'k');
-    await new Promise((r) => setTimeout(r, 50));
+    clock.advance(5);
+    await waitFor(() => putter.calls > 0);
+    clock.advance(45);
     expect(producer.outstanding).toBe(1);
     expect(producer.oldestRecordAgeMs).toBeGreaterThanOrEqual(40);
     release();
@@ -293,7 +294,7 @@ describe('Producer', () => {
     const p = producer.put('x', 'k');
     const sent = producer.send('y', 'k2');
     await sent;
-    await until(() => putter.calls > 0);
+    await waitFor(() => putter.calls > 0);
     await producer.close({ timeoutMs: 50 });
     await expect(p).rejects.toBeInstanceOf(ShutdownError);
     expect(events.map((e) => e.record.partitionKey).sort()).toEqual(['k', 'k2']);
@@ -397,7 +398,8 @@ describe('Producer', () => {
         inFlight.set(s, (inFlight.get(s) ?? 0) + 1);
         if (inFlight.get(s)! > 1) violations++;
       }
-      await new Promise((r) => setTimeout(r, 2));
+      // Answer a few event-loop turns later, so that calls overlap if the producer lets them.
+      await turns(3);
       try {
         return await original(request, signal);
       } finally {
@@ -432,7 +434,7 @@ describe('Producer', () => {
     const { producer, putter } = setup({ clock, maxBufferedTimeMs: 1000 });
     await producer.start();
     const p = producer.put('x', 'k');
-    await new Promise((r) => setTimeout(r, 20));
+    await turns();
     expect(putter.calls).toBe(0);
     clock.advance(1000);
     await p;
@@ -461,7 +463,7 @@ describe('staticShardMapSource', () => {
   });
 });
 
-describe('Producer (review regressions)', () => {
+describe('Producer (defects found by probing: stale maps, whole-request errors, unheard writable failures)', () => {
   it('decides an aggregate that landed on an unknown shard promptly, even when a newer map was loaded while it was in flight', async () => {
     const before = evenShardMap(2);
     const { producer, putter, source } = setup({ shardMapRefreshIntervalMs: 1, recordTtlMs: 4000 }, 2);
@@ -472,10 +474,12 @@ describe('Producer (review regressions)', () => {
     // Two keys of shard 0, both in the lower half its first child will own.
     const s0 = before.shards[0]!;
     const mid = (s0.range.startingHashKey + s0.range.endingHashKey) / 2n;
-    const keys = Array.from({ length: 200 }, (_, i) => `low-${i}`).filter((k) => partitionKeyToHashKey(k) <= mid).slice(0, 2);
+    const keys = Array.from({ length: 200 }, (_, i) => `low-${i}`)
+      .filter((k) => partitionKeyToHashKey(k) <= mid)
+      .slice(0, 2);
     const puts = keys.map((k) => producer.put('x', k));
     // The call is held; the periodic refresh loads a second (still unsplit) map meanwhile.
-    await until(() => putter.calls === 1 && source.loads >= 2);
+    await waitFor(() => putter.calls === 1 && source.loads >= 2);
     const after = new ShardMap([
       { shardId: 'shardId-0', range: s0.range, open: false },
       { shardId: 'shardId-1', range: before.shards[1]!.range, open: true },

@@ -1,6 +1,6 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { evenHashKeyRanges } from '@shardline/core';
-import { listShards, ShardMap, type StreamRef } from '@shardline/kpl-aggregation';
+import { evenHashKeyRanges, listShards, type StreamRef } from '@shardline/core';
+import { ShardMap } from '@shardline/kpl-aggregation';
 
 /**
  * Where the producer learns a stream's shards. The default lists them with ListShards; tests and

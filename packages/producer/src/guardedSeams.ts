@@ -18,13 +18,13 @@ export function guardLogger(logger: Logger): Logger {
   const wrap = (inner: Logger): Logger => {
     const guarded = {} as Record<(typeof LOG_LEVELS)[number], LogFn>;
     for (const level of LOG_LEVELS) {
-      guarded[level] = ((...args: unknown[]) => {
+      guarded[level] = (...args: unknown[]) => {
         try {
           (inner[level] as (...a: unknown[]) => void)(...args);
         } catch (error) {
           report(error);
         }
-      }) as LogFn;
+      };
     }
     return {
       ...guarded,

@@ -8,9 +8,10 @@ import type { Clock } from '@shardline/core';
  */
 export function raceWithSignal<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   work.catch(() => undefined);
-  if (signal.aborted) return Promise.reject(signal.reason);
+  const reasonOf = (): unknown => signal.reason;
+  if (signal.aborted) return Promise.reject(reasonOf());
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
+    const onAbort = (): void => reject(reasonOf());
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(
       (value) => {

@@ -4,6 +4,7 @@ import {
   type BackoffOptions,
   booleanOption,
   type Clock,
+  createNoopLogger,
   enumOption,
   functionOption,
   hideCredentials,
@@ -15,9 +16,10 @@ import {
   rejectUnknownOptions,
   type ResolvedBackoffOptions,
   resolveBackoffOptions,
+  type StreamRef,
   stringOption,
 } from '@shardline/core';
-import { MAX_RECORD_BYTES_LIMIT, type ResolvedAggregatorOptions, resolveAggregatorOptions, type StreamRef } from '@shardline/kpl-aggregation';
+import { MAX_RECORD_BYTES_LIMIT, type ResolvedAggregatorOptions, resolveAggregatorOptions } from '@shardline/kpl-aggregation';
 import type { Putter } from './Putter';
 import type { ShardMapSource } from './ShardMapSource';
 
@@ -50,7 +52,10 @@ export interface ProducerOptions {
   readonly shardMapSource?: ShardMapSource;
   /** Time source. Default: the system clock. */
   readonly clock?: Clock;
-  /** Structured logger. Default: a pino logger named `shardline-producer` (level from `SHARDLINE_LOG_LEVEL`, else info). */
+  /**
+   * Structured logger. Default: none (nothing is written to stdout or stderr, as the poller and the
+   * lease coordinator do); pass `createLogger({ name: 'shardline-producer' })` for pino JSON lines.
+   */
   readonly logger?: Logger;
   /** Metrics seam; pass `createPromMetrics(registry)` for Prometheus. Default: no metrics. */
   readonly metrics?: Metrics;
@@ -235,15 +240,13 @@ export function resolveProducerOptions(input: ProducerOptions): ResolvedProducer
   const putter = objectOption<Putter>(`${path}.putter`, input.putter, 'putRecords');
   const shardMapSource = objectOption<ShardMapSource>(`${path}.shardMapSource`, input.shardMapSource, 'load');
   const clock = objectOption<Clock>(`${path}.clock`, input.clock, 'monotonicNow');
-  const logger = objectOption<Logger>(`${path}.logger`, input.logger, 'child');
+  // Quiet by default: no package writes to stdout unless asked.
+  const logger = objectOption<Logger>(`${path}.logger`, input.logger, 'child') ?? createNoopLogger();
   const metrics = objectOption<Metrics>(`${path}.metrics`, input.metrics, 'counter');
-  if (clock) functionOption(`${path}.clock.sleep`, clock.sleep);
+  if (clock) functionOption(`${path}.clock.sleep`, (clock as { readonly sleep?: unknown }).sleep);
 
   const aggregation = booleanOption(`${path}.aggregation`, input.aggregation, true);
-  const agg = resolveAggregatorOptions(
-    { maxAggregateBytes: input.maxAggregateBytes, maxAggregateRecords: input.maxAggregateRecords, maxRecordBytes: input.maxRecordBytes, validate: false },
-    path,
-  );
+  const agg = resolveAggregatorOptions({ maxAggregateBytes: input.maxAggregateBytes, maxAggregateRecords: input.maxAggregateRecords, maxRecordBytes: input.maxRecordBytes, validate: false }, path);
   const aggregator: ResolvedAggregatorOptions = aggregation ? agg : { ...agg, maxAggregateRecords: 1 };
   const maxRecordBytes = agg.maxRecordBytes;
 

@@ -27,10 +27,21 @@ function runChild(env: Record<string, string>): Promise<Report> {
     });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => (out += d));
+    // The child ends by closing what it opened: still running well after its report means a leaked handle.
+    let leakTimer: NodeJS.Timeout | undefined;
+    child.stdout.on('data', (d) => {
+      out += d;
+      leakTimer ??= out.includes('\n')
+        ? setTimeout(() => {
+            child.kill();
+            reject(new Error('child did not exit after closing its producer and client: a timer, socket or handle was left open'));
+          }, 15_000)
+        : undefined;
+    });
     child.stderr.on('data', (d) => (err += d));
     child.on('error', reject);
     child.on('exit', (code) => {
+      clearTimeout(leakTimer);
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (code === 0 && line) resolve(JSON.parse(line) as Report);
       else reject(new Error(`child exited with ${code}: ${err}`));
@@ -45,7 +56,9 @@ describe('Producer backpressure with a stalled endpoint', () => {
     const streamName = uniqueName('stall');
     await createStream(k.kinesis, streamName, 4);
     const report = await runChild({ KINESIS_ENDPOINT: k.emulators.kinesisEndpoint!, STREAM_NAME: streamName });
-    console.log(`backpressure: accepted ${(report.acceptedBytes / MiB).toFixed(1)} MiB of ${report.offeredBytes / MiB} MiB offered; RSS ${(report.baselineRss / MiB).toFixed(0)} MB at start, ${(report.maxRss / MiB).toFixed(0)} MB at most`);
+    console.log(
+      `backpressure: accepted ${(report.acceptedBytes / MiB).toFixed(1)} MiB of ${report.offeredBytes / MiB} MiB offered; RSS ${(report.baselineRss / MiB).toFixed(0)} MB at start, ${(report.maxRss / MiB).toFixed(0)} MB at most`,
+    );
     expect(report.offeringDone).toBe(false);
     expect(report.bufferedBytes).toBeLessThanOrEqual(32 * MiB);
     expect(report.acceptedBytes).toBeLessThanOrEqual(32 * MiB);

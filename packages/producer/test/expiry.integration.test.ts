@@ -38,7 +38,12 @@ describe('Producer record expiry on a hot shard (kinesalite)', () => {
       for (let step = 0; step < steps; step++) {
         for (let i = 0; i < 10; i++) {
           const p = producer.put(`${step}-${i}-${'x'.repeat(100)}`, `key-${step}-${i}`);
-          outcomes.push(p.then((value) => ({ status: 'fulfilled' as const, value }), (reason: unknown) => ({ status: 'rejected' as const, reason })));
+          outcomes.push(
+            p.then(
+              (value) => ({ status: 'fulfilled' as const, value }),
+              (reason: unknown) => ({ status: 'rejected' as const, reason }),
+            ),
+          );
         }
         clock.advance(10);
         await tick();

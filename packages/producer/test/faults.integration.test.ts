@@ -99,11 +99,15 @@ describe('Producer under injected faults (kinesalite)', () => {
     await createStream(k.kinesis, streamName, 2);
     // Unaggregated, so that a poisoned entry is one user record.
     const { client, metrics, producer } = await producerWithFaultyClient(streamName, { aggregation: false, recordTtlMs: 1_000 });
-    injectPartialFailures(client, (entry) => {
-      if (entry.PartitionKey.startsWith('kms-')) return { errorCode: 'KMSDisabledException', errorMessage: 'key disabled' };
-      if (entry.PartitionKey.startsWith('hot-')) return { errorCode: 'ProvisionedThroughputExceededException', errorMessage: 'Rate exceeded' };
-      return undefined;
-    }, scratch);
+    injectPartialFailures(
+      client,
+      (entry) => {
+        if (entry.PartitionKey.startsWith('kms-')) return { errorCode: 'KMSDisabledException', errorMessage: 'key disabled' };
+        if (entry.PartitionKey.startsWith('hot-')) return { errorCode: 'ProvisionedThroughputExceededException', errorMessage: 'Rate exceeded' };
+        return undefined;
+      },
+      scratch,
+    );
     const puts = new Map<string, Promise<PutResult>>();
     for (let i = 0; i < 300; i++) puts.set(String(i), producer.put(String(i), `${['ok', 'kms', 'hot'][i % 3]}-${i}`));
     const started = Date.now();
@@ -125,7 +129,8 @@ describe('Producer under injected faults (kinesalite)', () => {
       }
       const failure = putFailureOf(o.reason)!;
       if (kind === 'kms' && !(o.reason instanceof AwsServiceError && failure.attempts.length === 1)) problems.push(`${id}: ${o.reason} after ${failure.attempts.length} attempts`);
-      if (kind === 'hot' && !(o.reason instanceof RecordExpiredError && o.reason.cause instanceof ThrottledError && failure.attempts.at(-1)!.errorCode === 'Expired')) problems.push(`${id}: ${o.reason}`);
+      if (kind === 'hot' && !(o.reason instanceof RecordExpiredError && o.reason.cause instanceof ThrottledError && failure.attempts.at(-1)!.errorCode === 'Expired'))
+        problems.push(`${id}: ${o.reason}`);
       // Backoff (10 ms ×2 up to 200 ms) bounds the retries within the 1 s TTL.
       if (failure.attempts.length > 20) problems.push(`${id}: ${failure.attempts.length} attempts`);
     }

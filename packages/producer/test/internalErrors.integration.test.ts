@@ -58,7 +58,12 @@ describe('Producer internal errors (kinesalite)', () => {
     expect(outcome.settled).not.toBe('hung');
     expect(outcome.closed).not.toBe('hung');
     const results = (outcome.settled as { value: PromiseSettledResult<PutResult>[] }).value;
-    expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)).slice(0, 3)).toEqual([]);
+    expect(
+      results
+        .filter((r) => r.status === 'rejected')
+        .map((r) => String(r.reason))
+        .slice(0, 3),
+    ).toEqual([]);
     expect(outcome.copies.size).toBe(count);
     expect([...outcome.copies.values()].every((n) => n === 1)).toBe(true);
   }

@@ -62,9 +62,11 @@ describe('Producer against kinesalite', () => {
     const streamName = uniqueName('prod');
     await createStream(k.kinesis, streamName, 2);
     const producer = new Producer({ streamName, client: k.kinesis, logger: createNoopLogger(), maxBufferedRecords: 500 });
-    const source = Readable.from((function* () {
-      for (let i = 0; i < 5000; i++) yield { data: JSON.stringify({ i }), partitionKey: `user-${i % 97}` };
-    })());
+    const source = Readable.from(
+      (function* () {
+        for (let i = 0; i < 5000; i++) yield { data: JSON.stringify({ i }), partitionKey: `user-${i % 97}` };
+      })(),
+    );
     await pipeline(source, producer.writable());
     expect(producer.outstanding).toBe(0);
     await producer.close();

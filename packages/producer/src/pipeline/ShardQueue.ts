@@ -1,6 +1,6 @@
 import { Aggregator, type KinesisRecord, type ResolvedAggregatorOptions } from '@shardline/kpl-aggregation';
-import type { PendingRecord } from './PendingRecord';
-import type { ShardRateLimiter } from './ShardRateLimiter';
+import type { PendingRecord } from '../PendingRecord';
+import type { ShardRateLimiter } from '../ShardRateLimiter';
 
 /** A Kinesis record waiting to be collected into a PutRecords call. @internal */
 export interface OutboundRecord {
@@ -25,27 +25,27 @@ export class ShardQueue {
   /** Builds aggregates outside the open one: retried records, and what is left of a partly expired aggregate. */
   private scratch: Aggregator<PendingRecord> | undefined;
   /** Monotonic ms by which the open aggregate must be flushed; Infinity when empty. */
-  aggregateDeadline = Infinity;
+  private openDeadline = Infinity;
   private ready: OutboundRecord[] = [];
   private readyHead = 0;
   /** Earliest expiry of a record held here: a lower bound (may be early after records left, never late). */
-  minExpiry = Infinity;
+  private earliestExpiry = Infinity;
   /** Earliest expiry of the records in the open aggregate. */
   private openMinExpiry = Infinity;
   /** PutRecords calls in flight that carry records of this queue. */
-  inFlight = 0;
-  /** Ordered mode: a retry backoff holds the shard until then. */
-  holdUntil = 0;
+  private callsInFlight = 0;
+  /** The last call counted in {@link callsInFlight}: a call with many records of this queue counts once. */
+  private lastCallId = 0;
+  /** Ordered mode: a retry backoff holds the shard until then (monotonic ms). */
+  private heldUntil = 0;
   /** Ordered mode: waits for a new shard map before sending again. */
-  blockedForMap = false;
-  /** Ordered mode: already has a record in the batch being collected. */
-  inBatch = false;
-  /** Marks the queue once per dispatched batch, to count it once. */
-  mark = 0;
-  /** Listed in the producer's active set. */
-  active = false;
-  /** Dropped from the map (closed or replaced); completions must not requeue here. */
-  removed = false;
+  private waitingForMap = false;
+  /** Ordered mode: already has a record in the PutRecords call being collected. */
+  private inCollection = false;
+  /** Listed in the scheduler's set of queues that hold records. */
+  private listed = false;
+  /** Dropped from the shard map (closed or replaced); completions must not requeue here. */
+  private isRetired = false;
 
   constructor(
     readonly shardId: string | undefined,
@@ -60,6 +60,90 @@ export class ShardQueue {
     return this.aggregator.count === 0 && this.readyHead >= this.ready.length;
   }
 
+  /** Monotonic ms by which the open aggregate must be flushed; Infinity when empty. */
+  get aggregateDeadline(): number {
+    return this.openDeadline;
+  }
+
+  /** Earliest expiry of a record held here: a lower bound (may be early after records left, never late). */
+  get minExpiry(): number {
+    return this.earliestExpiry;
+  }
+
+  /** Whether a PutRecords call carrying records of this queue is in flight. */
+  get hasCallsInFlight(): boolean {
+    return this.callsInFlight > 0;
+  }
+
+  /** A call carrying records of this queue was sent; counted once per `callId` (call ids only grow). Returns whether it was counted now. */
+  callSent(callId: number): boolean {
+    this.inCollection = false;
+    if (this.lastCallId === callId) return false;
+    this.lastCallId = callId;
+    this.callsInFlight++;
+    return true;
+  }
+
+  /** A call counted by {@link callSent} completed. */
+  callCompleted(): void {
+    this.callsInFlight--;
+  }
+
+  /** Ordered mode: one of its records joined the call being collected; no other joins that call. */
+  joinedCollection(): void {
+    this.inCollection = true;
+  }
+
+  /** Ordered mode: the call being collected was dropped (its records were taken back or failed). */
+  leftCollection(): void {
+    this.inCollection = false;
+  }
+
+  /** Ordered mode: hold the shard (a retry backs off) until `atMs`. */
+  holdUntil(atMs: number): void {
+    this.heldUntil = atMs;
+  }
+
+  /** Ordered mode: send nothing more until the next shard map is installed. */
+  waitForNewMap(): void {
+    this.waitingForMap = true;
+  }
+
+  /** A new shard map was installed. */
+  mapInstalled(): void {
+    this.waitingForMap = false;
+  }
+
+  /**
+   * Ordered mode: when its next record may join the call being collected — 0 for now, the end of a
+   * retry hold, or Infinity while a call of this shard is in flight or collected, or it waits for a map.
+   */
+  orderedSendableAt(): number {
+    if (this.callsInFlight > 0 || this.inCollection || this.waitingForMap) return Infinity;
+    return this.heldUntil;
+  }
+
+  /** Lists the queue once in the scheduler's set of queues holding records; returns false when already listed. */
+  list(): boolean {
+    if (this.listed) return false;
+    this.listed = true;
+    return true;
+  }
+
+  /** The scheduler dropped it from its set (it was empty). */
+  unlist(): void {
+    this.listed = false;
+  }
+
+  /** The shard left the map: later retries of its records are routed afresh. */
+  retire(): void {
+    this.isRetired = true;
+  }
+
+  get retired(): boolean {
+    return this.isRetired;
+  }
+
   /**
    * Adds a record to the open aggregate, to be sent by `deadline`. Returns true when a Kinesis
    * record became ready (the aggregate filled up).
@@ -68,12 +152,12 @@ export class ShardQueue {
     const finished = this.aggregator.add(record);
     let produced = false;
     if (finished) {
-      this.pushReady(finished, this.aggregateDeadline);
-      this.aggregateDeadline = deadline;
+      this.pushReady(finished, this.openDeadline);
+      this.openDeadline = deadline;
       produced = true;
-    } else if (deadline < this.aggregateDeadline) this.aggregateDeadline = deadline;
+    } else if (deadline < this.openDeadline) this.openDeadline = deadline;
     if (record.expiresAt < this.openMinExpiry) this.openMinExpiry = record.expiresAt;
-    if (record.expiresAt < this.minExpiry) this.minExpiry = record.expiresAt;
+    if (record.expiresAt < this.earliestExpiry) this.earliestExpiry = record.expiresAt;
     const opts = this.aggregatorOptions;
     // Full already: waiting for the next record or the deadline would only add latency.
     if (this.aggregator.count >= opts.maxAggregateRecords || this.aggregator.sizeBytes >= opts.maxAggregateBytes) {
@@ -87,8 +171,8 @@ export class ShardQueue {
   flushOpen(): boolean {
     const finished = this.aggregator.flush();
     if (!finished) return false;
-    this.pushReady(finished, this.aggregateDeadline);
-    this.aggregateDeadline = Infinity;
+    this.pushReady(finished, this.openDeadline);
+    this.openDeadline = Infinity;
     return true;
   }
 
@@ -97,18 +181,18 @@ export class ShardQueue {
   }
 
   shiftReady(): OutboundRecord | undefined {
-    const o = this.ready[this.readyHead];
-    if (o === undefined) return undefined;
+    const outbound = this.ready[this.readyHead];
+    if (outbound === undefined) return undefined;
     this.ready[this.readyHead++] = undefined as unknown as OutboundRecord;
     if (this.readyHead === this.ready.length) {
       this.ready = [];
       this.readyHead = 0;
-      if (this.aggregator.count === 0) this.minExpiry = Infinity;
+      if (this.aggregator.count === 0) this.earliestExpiry = Infinity;
     } else if (this.readyHead > 256 && this.readyHead * 2 > this.ready.length) {
       this.ready = this.ready.slice(this.readyHead);
       this.readyHead = 0;
     }
-    return o;
+    return outbound;
   }
 
   /** Removes and returns every held user record, oldest first (ready ones, then the open aggregate). */
@@ -119,8 +203,8 @@ export class ShardQueue {
     this.readyHead = 0;
     const open = this.aggregator.flush();
     if (open) for (const r of open.userRecords) out.push(r);
-    this.aggregateDeadline = Infinity;
-    this.minExpiry = Infinity;
+    this.openDeadline = Infinity;
+    this.earliestExpiry = Infinity;
     this.openMinExpiry = Infinity;
     return out;
   }
@@ -135,7 +219,7 @@ export class ShardQueue {
     for (let i = this.readyHead; i < this.ready.length; i++) front.push(this.ready[i]!);
     this.ready = front;
     this.readyHead = 0;
-    for (const o of front) if (o.minExpiry < this.minExpiry) this.minExpiry = o.minExpiry;
+    for (const outbound of front) if (outbound.minExpiry < this.earliestExpiry) this.earliestExpiry = outbound.minExpiry;
   }
 
   /**
@@ -146,21 +230,21 @@ export class ShardQueue {
    * everything it holds. Cheap to call: returns at once unless something may have expired.
    */
   expire(nowMs: number, expire: (record: PendingRecord) => void): void {
-    if (this.minExpiry > nowMs) return;
+    if (this.earliestExpiry > nowMs) return;
     const expired: PendingRecord[] = [];
     let min = Infinity;
     let kept: OutboundRecord[] | undefined;
     for (let i = this.readyHead; i < this.ready.length; i++) {
-      const o = this.ready[i]!;
-      if (o.minExpiry > nowMs) {
-        kept?.push(o);
-        if (o.minExpiry < min) min = o.minExpiry;
+      const outbound = this.ready[i]!;
+      if (outbound.minExpiry > nowMs) {
+        kept?.push(outbound);
+        if (outbound.minExpiry < min) min = outbound.minExpiry;
         continue;
       }
       // The first aggregate touched: those before it are kept as they are.
       kept ??= this.ready.slice(this.readyHead, i);
-      const rest = unexpired(o.record.userRecords, nowMs, expired);
-      for (const rebuilt of this.build(rest, o.deadline)) {
+      const rest = unexpired(outbound.record.userRecords, nowMs, expired);
+      for (const rebuilt of this.build(rest, outbound.deadline)) {
         kept.push(rebuilt);
         if (rebuilt.minExpiry < min) min = rebuilt.minExpiry;
       }
@@ -171,14 +255,14 @@ export class ShardQueue {
     }
     if (this.aggregator.count > 0 && this.openMinExpiry <= nowMs) {
       // The open aggregate is rebuilt with what did not expire (kpl-aggregation's Aggregator can only hand its records out encoded).
-      const deadline = this.aggregateDeadline;
+      const deadline = this.openDeadline;
       const open = this.aggregator.flush()!;
-      this.aggregateDeadline = Infinity;
+      this.openDeadline = Infinity;
       this.openMinExpiry = Infinity;
       for (const r of unexpired(open.userRecords, nowMs, expired)) this.add(r, deadline);
     }
     if (this.aggregator.count > 0 && this.openMinExpiry < min) min = this.openMinExpiry;
-    this.minExpiry = min;
+    this.earliestExpiry = min;
     for (const r of expired) expire(r);
   }
 

@@ -6,30 +6,34 @@ import type { OutboundRecord } from './ShardQueue';
  * is free). A single record larger than `maxBytes` still goes, alone (the KPL's rule).
  * @internal
  */
-export class Collector {
+export class PutRecordsCollector {
   private entries: OutboundRecord[] = [];
   private bytes = 0;
-  /** Earliest deadline of the entries; Infinity when empty. */
-  deadline = Infinity;
+  private earliestDeadline = Infinity;
 
   constructor(
     readonly maxRecords: number,
     readonly maxBytes: number,
   ) {}
 
+  /** Earliest deadline of the entries; Infinity when empty. */
+  get deadline(): number {
+    return this.earliestDeadline;
+  }
+
   get size(): number {
     return this.entries.length;
   }
 
-  /** Whether `o` may join the call being collected. */
-  fits(o: OutboundRecord): boolean {
-    return this.entries.length === 0 || (this.entries.length < this.maxRecords && this.bytes + o.record.sizeBytes <= this.maxBytes);
+  /** Whether `outbound` may join the call being collected. */
+  fits(outbound: OutboundRecord): boolean {
+    return this.entries.length === 0 || (this.entries.length < this.maxRecords && this.bytes + outbound.record.sizeBytes <= this.maxBytes);
   }
 
-  add(o: OutboundRecord): void {
-    this.entries.push(o);
-    this.bytes += o.record.sizeBytes;
-    if (o.deadline < this.deadline) this.deadline = o.deadline;
+  add(outbound: OutboundRecord): void {
+    this.entries.push(outbound);
+    this.bytes += outbound.record.sizeBytes;
+    if (outbound.deadline < this.earliestDeadline) this.earliestDeadline = outbound.deadline;
   }
 
   /** True when no further record could join. */
@@ -42,7 +46,7 @@ export class Collector {
     const out = this.entries;
     this.entries = [];
     this.bytes = 0;
-    this.deadline = Infinity;
+    this.earliestDeadline = Infinity;
     return out;
   }
 }
