@@ -1,16 +1,28 @@
 import { runChaos } from './chaos/chaos';
 import { type ChaosResult, formatChaosResult } from './chaos/chaosResult';
 
-// The short form of `pnpm --filter @shardline/kcl-consumer chaos`: every fault once, 3 s apart.
-describe('chaos: three worker processes through split, merge, SIGKILL, a new worker and SIGTERM', () => {
+// The short form of `pnpm --filter @shardline/kcl-consumer chaos`: every fault once, 3 s apart, once per retrieval.
+describe.each(['polling', 'fanout'] as const)('chaos (%s): three worker processes through split, merge, SIGKILL, a new worker and SIGTERM', (retrieval) => {
   let result: ChaosResult;
 
   beforeAll(async () => {
     // SHARDLINE_CHAOS_RECORD=<file.jsonl> keeps every line the workers reported, to look into a failure.
-    const recordingFile = process.env.SHARDLINE_CHAOS_RECORD;
-    result = await runChaos({ durationMs: 18_000, recordsPerSecond: 150, drainTimeoutMs: 30_000, ...(recordingFile ? { recordingFile } : {}) });
-    console.log(formatChaosResult(result).join('\n'));
+    const recordingFile = process.env.SHARDLINE_CHAOS_RECORD?.replace(/(\.jsonl)?$/, `-${retrieval}$1`);
+    result = await runChaos({ durationMs: 18_000, recordsPerSecond: 150, drainTimeoutMs: 30_000, retrieval, ...(recordingFile ? { recordingFile } : {}) });
+    console.log([...formatChaosResult(result), ...result.steps.filter((s) => s.step === 'fan-out front').map((s) => `chaos: fanOutFront ${s.detail}`)].join('\n'));
   }, 110_000);
+
+  if (retrieval === 'fanout') {
+    it('fan-out: every worker read through SubscribeToShard, renewing subscriptions as they expired', () => {
+      const detail = result.steps.find((s) => s.step === 'fan-out front')?.detail;
+      expect(detail).toBeDefined();
+      const stats = JSON.parse(detail!) as { subscribes: number; recordsSent: number; open: number };
+      // 4 shards, 3 more after split and merge, several 5 s subscriptions each over the run.
+      expect(stats.subscribes).toBeGreaterThan(14);
+      expect(stats.recordsSent).toBeGreaterThan(0);
+      expect(stats.open).toBe(0);
+    });
+  }
 
   it('processes every record, in sequence order per shard, children after parents', () => {
     expect(result.produced).toBeGreaterThan(2_000);

@@ -14,7 +14,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { createDynamoDbClient, createKinesisClient, createLogger } from '@shardline/core';
 import { LeaseTable } from '@shardline/dynamo-lease';
 import { Producer } from '@shardline/producer';
-import { createStream, type Emulators, listAllShards, startEmulators, uniqueName } from '@shardline/testkit';
+import { createStream, type Emulators, type FanOutFront, listAllShards, startEmulators, startFanOutFront, uniqueName } from '@shardline/testkit';
 import { writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { mergeShards, splitShard } from '../helpers';
@@ -60,6 +60,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const handoverBoundMs = Math.floor(o.failoverTimeMs / 4) + HANDOVER_MARGIN_MS;
   const exitAfterSigtermMs: Record<string, number | undefined> = {};
   let emulators: Emulators | undefined;
+  let front: FanOutFront | undefined;
   let kinesis: KinesisClient | undefined;
   let dynamo: ReturnType<typeof createDynamoDbClient> | undefined;
   let fleet: WorkerFleet | undefined;
@@ -69,6 +70,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   try {
     emulators = await startEmulators();
     const env = emulators.env;
+    // Fan-out: the workers subscribe through an HTTP/2 front served from this process (kinesalite behind it).
+    if (o.retrieval === 'fanout') front = await startFanOutFront({ kinesisEndpoint: emulators.kinesisEndpoint!, region: env.AWS_REGION, subscriptionMs: o.fanOutSubscriptionMs });
     kinesis = createKinesisClient({ env });
     dynamo = createDynamoDbClient({ env });
     const leases = new LeaseWatch(new LeaseTable({ tableName: applicationName, client: dynamo }), sleep);
@@ -80,6 +83,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         SHARDLINE_CHAOS_FAILOVER_MS: String(o.failoverTimeMs),
         SHARDLINE_CHAOS_IDLE_MS: String(o.idleTimeBetweenReadsMs),
         SHARDLINE_CHAOS_WORK_MS: String(o.workMs),
+        ...(front ? { SHARDLINE_CHAOS_RETRIEVAL: 'fanout', SHARDLINE_CHAOS_FANOUT_ENDPOINT: front.endpoint } : {}),
       },
       recorder,
     );
@@ -98,7 +102,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     steady = new SteadyProducer(producer, o.recordsPerSecond);
     steady.start();
     producing = true;
-    step('producing', `${o.recordsPerSecond} records/s to ${streamName} (4 shards)`);
+    step('producing', `${o.recordsPerSecond} records/s to ${streamName} (4 shards), workers ${o.retrieval === 'fanout' ? `on fan-out through ${front!.endpoint}` : 'polling'}`);
     const initial = ['w0', 'w1', 'w2'].map((id) => workers.start(id));
     const ready = (w: WorkerProcess): boolean => workers.ready(w);
     if (!(await waitUntil(() => initial.every(ready) || initial.some((w) => !w.alive), 120_000)) || !initial.every(ready)) {
@@ -122,7 +126,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     // 2. Merge two adjacent open shards (not the split's children, when there is such a pair).
     await sleep(pauseMs);
     const byRange = openShards(await listShards()).sort((a, b) => (BigInt(a.HashKeyRange!.StartingHashKey!) < BigInt(b.HashKeyRange!.StartingHashKey!) ? -1 : 1));
-    const pairs = byRange.slice(1).map((s, i) => [byRange[i]!, s] as const).filter(([a, b]) => BigInt(a.HashKeyRange!.EndingHashKey!) + 1n === BigInt(b.HashKeyRange!.StartingHashKey!));
+    const pairs = byRange
+      .slice(1)
+      .map((s, i) => [byRange[i]!, s] as const)
+      .filter(([a, b]) => BigInt(a.HashKeyRange!.EndingHashKey!) + 1n === BigInt(b.HashKeyRange!.StartingHashKey!));
     const [left, right] = pairs.find(([a, b]) => !splitChildren.includes(a.ShardId!) && !splitChildren.includes(b.ShardId!)) ?? pairs[0]!;
     await mergeShards(kinesis, streamName, left.ShardId!, right.ShardId!);
     const merged = (await listShards()).find((s) => s.ParentShardId === left.ShardId && s.AdjacentParentShardId === right.ShardId)!.ShardId!;
@@ -162,7 +169,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     // Read once all its output is in: mid-batch when the victim's last report is a batch it never checkpointed.
     const victimLast = recorder.lines.filter((l) => l.worker === victim.worker.workerId).at(-1);
     const killedMidBatch = victimLast?.type === 'batch' && victimLast.records.length > 0;
-    step('killed worker gone', killedMidBatch ? `mid-batch: its last report was a batch of ${victimLast.records.length} on ${victimLast.shardId}` : `not mid-batch: its last report was ${victimLast?.type ?? 'nothing'}`);
+    step(
+      'killed worker gone',
+      killedMidBatch ? `mid-batch: its last report was a batch of ${victimLast.records.length} on ${victimLast.shardId}` : `not mid-batch: its last report was ${victimLast?.type ?? 'nothing'}`,
+    );
 
     // 4. A new worker joins.
     await sleep(pauseMs);
@@ -196,7 +206,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     producing = false;
     step('producer closed', `${steady.results.size} records acknowledged, ${steady.failures.size} failed`);
     const expected = [...steady.results.keys()];
-    if (!(await waitUntil(() => expected.every((id) => recorder.hasProcessed(id)), o.drainTimeoutMs))) failures.push(`not every record was processed within ${o.drainTimeoutMs} ms of the producer's close`);
+    if (!(await waitUntil(() => expected.every((id) => recorder.hasProcessed(id)), o.drainTimeoutMs)))
+      failures.push(`not every record was processed within ${o.drainTimeoutMs} ms of the producer's close`);
     step('drained', `${recorder.processedCount} distinct records processed`);
     await waitUntil(balanced, stepTimeoutMs);
     const final = await leases.final(workers.liveIds(), listShards);
@@ -213,6 +224,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       if (exit.problem) failures.push(exit.problem);
     }
     step('workers stopped');
+    if (front) step('fan-out front', JSON.stringify(front.stats()));
 
     const killed = { workerId: victim.worker.workerId, at: killedAt };
     const verdict = verifyRecording({ lines: recorder.lines, produced: steady.results, failedPuts: new Set(steady.failures.keys()), shards: final.shards, killed, startedAt: runStartedAt });
@@ -256,6 +268,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     if (o.recordingFile) await writeFile(o.recordingFile, recorder.lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
     kinesis?.destroy();
     dynamo?.destroy();
+    await front?.close();
     await emulators?.stop();
   }
 }

@@ -1,5 +1,5 @@
 /** The options of the chaos run, their defaults and their validation. */
-import { InvalidArgumentError } from '@shardline/core';
+import { enumOption, InvalidArgumentError } from '@shardline/core';
 
 /**
  * What the graceful handover may take beyond one taker interval, in ms, measured from the signal
@@ -42,6 +42,14 @@ export interface ChaosOptions {
   readonly onProgress?: (message: string) => void;
   /** Writes every line the workers reported to this file (JSON lines), for a closer look. Default: none. */
   readonly recordingFile?: string;
+  /**
+   * How the workers retrieve records: `'polling'` (GetRecords from kinesalite, the default) or
+   * `'fanout'` (SubscribeToShard through testkit's HTTP/2 fan-out front, started in this process
+   * with AWS's 5 s resubscribe guard and `fanOutSubscriptionMs` subscriptions).
+   */
+  readonly retrieval?: 'polling' | 'fanout';
+  /** With `retrieval: 'fanout'`, how long each subscription lasts before the front ends it, in ms (AWS: 300,000). Default 5,000, so that a run renews every subscription several times. */
+  readonly fanOutSubscriptionMs?: number;
 }
 
 /** {@link ChaosOptions} with every default filled in. */
@@ -55,11 +63,13 @@ export interface ResolvedChaosOptions {
   readonly signal: AbortSignal | undefined;
   readonly onProgress: (message: string) => void;
   readonly recordingFile: string | undefined;
+  readonly retrieval: 'polling' | 'fanout';
+  readonly fanOutSubscriptionMs: number;
 }
 
 function positiveInteger(path: string, value: unknown, fallback: number, min: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new InvalidArgumentError(`${path} must be an integer of at least ${min} (got ${String(value)})`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new InvalidArgumentError(`${path} must be an integer of at least ${min} (got ${JSON.stringify(value)})`);
   return value;
 }
 
@@ -77,5 +87,7 @@ export function resolveChaosOptions(input: ChaosOptions): ResolvedChaosOptions {
     signal: input.signal,
     onProgress: input.onProgress ?? (() => undefined),
     recordingFile: input.recordingFile,
+    retrieval: enumOption('chaos.retrieval', input.retrieval, ['polling', 'fanout'] as const, 'polling'),
+    fanOutSubscriptionMs: positiveInteger('chaos.fanOutSubscriptionMs', input.fanOutSubscriptionMs, 5_000, 1_000),
   };
 }

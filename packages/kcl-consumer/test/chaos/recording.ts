@@ -95,7 +95,7 @@ export class Recorder {
   /** When workers other than `from` reported acquiring every one of `keys` at or after `at`; ms since `at`. */
   acquiredAfter(keys: readonly string[], from: string, at: number): number | undefined {
     const times = keys.map((k) => this.of('lease').find((l) => l.event === 'acquired' && l.leaseKey === k && l.worker !== from && l.t >= at)?.t);
-    return times.every((t) => t !== undefined) ? Math.max(at, ...(times as number[])) - at : undefined;
+    return times.every((t) => t !== undefined) ? Math.max(at, ...times) - at : undefined;
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The chaos run from the command line:
  *
- *   pnpm --filter @shardline/kcl-consumer chaos -- --minutes 2 [--rate 200] [--record FILE] [--quiet]
+ *   pnpm --filter @shardline/kcl-consumer chaos -- --minutes 2 [--rate 200] [--record FILE] [--retrieval fanout] [--quiet]
  *
  * Prints progress on stderr and the result as `chaos: <name> <value>` lines on stdout; the exit
  * code is 1 when a check failed, 130 after Ctrl-C (which still stops every worker process and
@@ -12,7 +12,7 @@ import { runChaos } from './chaos';
 import { formatChaosResult } from './chaosResult';
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: runChaos [--minutes N] [--rate RECORDS_PER_SECOND] [--record FILE.jsonl] [--quiet]\n`);
+  process.stderr.write(`${message}\nusage: runChaos [--minutes N] [--rate RECORDS_PER_SECOND] [--record FILE.jsonl] [--retrieval polling|fanout] [--quiet]\n`);
   process.exit(2);
 }
 
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     // pnpm passes the `--` separator through to the script.
     ({ values } = parseArgs({
       args: process.argv.slice(2).filter((a) => a !== '--'),
-      options: { minutes: { type: 'string' }, rate: { type: 'string' }, record: { type: 'string' }, quiet: { type: 'boolean', default: false } },
+      options: { minutes: { type: 'string' }, rate: { type: 'string' }, record: { type: 'string' }, retrieval: { type: 'string' }, quiet: { type: 'boolean', default: false } },
       strict: true,
     }));
   } catch (error) {
@@ -53,6 +53,7 @@ async function main(): Promise<void> {
       recordsPerSecond,
       signal: abort.signal,
       ...(values.record ? { recordingFile: values.record } : {}),
+      ...(values.retrieval ? { retrieval: values.retrieval as 'polling' | 'fanout' } : {}),
       onProgress: values.quiet ? undefined : (m) => process.stderr.write(`chaos: … ${m}\n`),
     });
     for (const line of formatChaosResult(result)) process.stdout.write(`${line}\n`);

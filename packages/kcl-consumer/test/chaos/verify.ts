@@ -165,7 +165,6 @@ export function verifyRecording(rec: ChaosRecording): RecordingVerdict {
     }
   }
 
-
   // Duplicates and their cause: only the SIGKILL may leave records to deliver again.
   const startedAt = rec.startedAt ?? rec.lines[0]?.t ?? 0;
   const at = (t: number): string => `+${((t - startedAt) / 1000).toFixed(3)}s`;

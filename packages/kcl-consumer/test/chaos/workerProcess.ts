@@ -2,7 +2,8 @@
  * One KCL worker in its own process, for the chaos test (so that it can be SIGKILLed).
  *
  * Configuration comes from the environment: the emulators' AWS_* variables, and
- * SHARDLINE_CHAOS_{STREAM,APP,WORKER,FAILOVER_MS,IDLE_MS,WORK_MS}. Everything the processors see goes to
+ * SHARDLINE_CHAOS_{STREAM,APP,WORKER,FAILOVER_MS,IDLE_MS,WORK_MS}, and for enhanced fan-out
+ * SHARDLINE_CHAOS_RETRIEVAL=fanout with SHARDLINE_CHAOS_FANOUT_ENDPOINT (the test front's URL). Everything the processors see goes to
  * stdout as one JSON line per event (see {@link ChaosLine} in `recording.ts`); logs (warn and up) go
  * to stderr.
  *
@@ -11,6 +12,7 @@
  * and the process exits by itself: a handle the worker left open keeps it alive, and the parent
  * reports that.
  */
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createLogger, handleShutdownSignals, type RecordProcessor, type ShardCheckpointer, type ShardContext, Worker } from '../../src';
 
@@ -73,6 +75,17 @@ function processor(shard: ShardContext): RecordProcessor {
   };
 }
 
+// Fan-out: a stock client (its default HTTP/2 handler) pointed at the front; the worker's own client stays on kinesalite.
+const fanOutClient =
+  process.env.SHARDLINE_CHAOS_RETRIEVAL === 'fanout'
+    ? new KinesisClient({
+        region: required('AWS_REGION'),
+        endpoint: required('SHARDLINE_CHAOS_FANOUT_ENDPOINT'),
+        credentials: { accessKeyId: required('AWS_ACCESS_KEY_ID'), secretAccessKey: required('AWS_SECRET_ACCESS_KEY') },
+        maxAttempts: 1,
+      })
+    : undefined;
+
 const worker = new Worker({
   applicationName: required('SHARDLINE_CHAOS_APP'),
   streamName: required('SHARDLINE_CHAOS_STREAM'),
@@ -82,6 +95,7 @@ const worker = new Worker({
   idleTimeBetweenReadsMs: Number(process.env.SHARDLINE_CHAOS_IDLE_MS ?? 250),
   processingRetryBackoff: { baseDelayMs: 50, maxDelayMs: 1_000 },
   processor,
+  ...(fanOutClient ? { retrieval: 'fanout' as const, fanout: { kinesisClient: fanOutClient, registrationPollMs: 100 } } : {}),
   logger: createLogger({ level: (process.env.SHARDLINE_CHAOS_LOG_LEVEL as 'warn' | undefined) ?? 'warn', name: workerId, destination: 2 }),
 });
 worker.coordinator.on('leaseAcquired', (lease) => emit({ type: 'lease', event: 'acquired', leaseKey: lease.leaseKey }));
@@ -93,6 +107,7 @@ function shutdown(reason: string): void {
   stopping ??= (async () => {
     emit({ type: 'stopping', reason });
     await worker.stop();
+    fanOutClient?.destroy();
     emit({ type: 'stopped' });
     process.stdin.destroy();
   })();

@@ -99,7 +99,7 @@ export class ChildConnection {
     });
     let child: ChildProcessWithoutNullStreams | undefined;
     try {
-      child = spawn(command, args, { env: (o.env ?? process.env) as NodeJS.ProcessEnv, cwd: o.cwd, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+      child = spawn(command, args, { env: o.env ?? process.env, cwd: o.cwd, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     } catch (error) {
       this.log = o.logger.child({ component: 'MultiLangChild', shardId: o.shardId });
       this.onSpawnError(error as Error);
@@ -197,8 +197,9 @@ export class ChildConnection {
   private write(text: string): void {
     if (this.failure) throw this.failure;
     if (!this.child || this.exit !== undefined) {
-      this.fail(this.goneError());
-      throw this.failure;
+      const gone = this.goneError();
+      this.fail(gone);
+      throw gone;
     }
     this.child.stdin.write(`${text}\n`, 'utf8');
   }
@@ -277,7 +278,11 @@ export class ChildConnection {
     if (this.spawnError) return;
     this.spawnError = error;
     this.exit = { code: null, signal: null };
-    this.fail(new ChildProcessError(this.shardId, 'spawn-failed', undefined, null, null, `could not start the child process of ${this.shardId} (${JSON.stringify(this.o.executableName)}): ${error.message}`, { cause: error }));
+    this.fail(
+      new ChildProcessError(this.shardId, 'spawn-failed', undefined, null, null, `could not start the child process of ${this.shardId} (${JSON.stringify(this.o.executableName)}): ${error.message}`, {
+        cause: error,
+      }),
+    );
     this.resolveExited(this.exit);
     this.resolveClosed();
   }

@@ -37,7 +37,11 @@ const notHonoured = (note: string): CredentialsProviderInfo => ({ source: 'defau
 export const CREDENTIALS_PROVIDERS: Readonly<Record<string, CredentialsProviderInfo>> = {
   DefaultCredentialsProvider: chain('the default chain'),
   DefaultAWSCredentialsProviderChain: chain('the default chain (the SDK v1 name)'),
-  EnvironmentVariableCredentialsProvider: { source: 'environment', honoured: true, note: 'AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN from the environment; an error if the first two are unset' },
+  EnvironmentVariableCredentialsProvider: {
+    source: 'environment',
+    honoured: true,
+    note: 'AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN from the environment; an error if the first two are unset',
+  },
   ProfileCredentialsProvider: chain('the default chain, which reads the profile named by AWS_PROFILE (else `default`); a `|name` argument is honoured only when AWS_PROFILE is that name'),
   WebIdentityTokenFileCredentialsProvider: chain('the default chain, which reads AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN'),
   WebIdentityTokenCredentialsProvider: chain('the default chain (the SDK v1 name)'),
@@ -46,10 +50,12 @@ export const CREDENTIALS_PROVIDERS: Readonly<Record<string, CredentialsProviderI
   InstanceProfileCredentialsProvider: chain('the default chain, which ends with the EC2 instance metadata service'),
   SystemPropertyCredentialsProvider: notHonoured('Java system properties do not exist in Node: the default chain is used (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead)'),
   SystemPropertiesCredentialsProvider: notHonoured('Java system properties do not exist in Node (the SDK v1 name): the default chain is used'),
-  StsAssumeRoleCredentialsProvider: notHonoured('assuming a role is not supported yet: the default chain is used (a role can be assumed through a profile with role_arn, or AWS_ROLE_ARN with web identity)'),
+  StsAssumeRoleCredentialsProvider: notHonoured(
+    'assuming a role is not supported yet: the default chain is used (a role can be assumed through a profile with role_arn, or AWS_ROLE_ARN with web identity)',
+  ),
   KclStsAssumeRoleCredentialsProvider: notHonoured('assuming a role is not supported yet: the default chain is used'),
   STSAssumeRoleSessionCredentialsProvider: notHonoured('assuming a role is not supported yet (the SDK v1 name): the default chain is used'),
-  ProcessCredentialsProvider: notHonoured('not supported with a command argument: the default chain is used (it runs a profile\'s credential_process)'),
+  ProcessCredentialsProvider: notHonoured("not supported with a command argument: the default chain is used (it runs a profile's credential_process)"),
   AnonymousCredentialsProvider: notHonoured('unsigned requests are not supported: the default chain is used'),
   StaticCredentialsProvider: notHonoured('cannot be built from a properties file: the default chain is used'),
 };
@@ -79,11 +85,14 @@ function simpleName(className: string): { name: string; custom: boolean } {
  * @public
  */
 export function mapCredentialsProvider(value: string, env: Readonly<Record<string, string | undefined>>): CredentialsProviderMapping {
-  const entries = value.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const entries = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
   const warnings: string[] = [];
   let profile: string | undefined;
   const infos = entries.map((entry) => {
-    const [className, ...args] = entry.split('|').map((a) => a.trim());
+    const [className = '', ...args] = entry.split('|').map((a) => a.trim());
     const { name, custom } = simpleName(className);
     const info = custom ? undefined : CREDENTIALS_PROVIDERS[name];
     if (!info) {
@@ -98,14 +107,16 @@ export function mapCredentialsProvider(value: string, env: Readonly<Record<strin
     if (name === 'ProfileCredentialsProvider' && positional.length > 0) {
       profile = positional[0];
       if ((env.AWS_PROFILE || 'default') !== profile) {
-        warnings.push(`ProfileCredentialsProvider|${profile}: the profile is selected by the AWS_PROFILE variable here (now ${env.AWS_PROFILE ? JSON.stringify(env.AWS_PROFILE) : 'unset'}); set AWS_PROFILE=${profile} in the daemon's environment`);
+        warnings.push(
+          `ProfileCredentialsProvider|${profile}: the profile is selected by the AWS_PROFILE variable here (now ${env.AWS_PROFILE ? JSON.stringify(env.AWS_PROFILE) : 'unset'}); set AWS_PROFILE=${profile} in the daemon's environment`,
+        );
       }
     } else if (args.length > 0) {
       warnings.push(`${name}: the arguments ${args.map((a) => JSON.stringify(a)).join(', ')} are ignored`);
     }
     return info;
   });
-  if (entries.length === 0) warnings.push('no provider is named: the AWS SDK\'s default credential chain is used');
+  if (entries.length === 0) warnings.push("no provider is named: the AWS SDK's default credential chain is used");
   const source: CredentialsSource = infos.length === 1 && infos[0]?.source === 'environment' ? 'environment' : 'default-chain';
   return { source, ...(profile !== undefined ? { profile } : {}), warnings };
 }

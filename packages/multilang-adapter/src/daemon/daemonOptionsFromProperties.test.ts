@@ -12,8 +12,7 @@ const BASE = 'executableName = node app.js\napplicationName = orders-app\nstream
 const context: DaemonPropertiesContext = { env: {}, hostname: 'host-a', propertiesPath: '/etc/kcl/app.properties' };
 
 /** Maps BASE plus `extra` (which starts at line 4), as read from app.properties. */
-const map = (extra = '', ctx: Partial<DaemonPropertiesContext> = {}, base = BASE) =>
-  daemonOptionsFromProperties(parseProperties(base + extra, { source: 'app.properties' }), { ...context, ...ctx });
+const map = (extra = '', ctx: Partial<DaemonPropertiesContext> = {}, base = BASE) => daemonOptionsFromProperties(parseProperties(base + extra, { source: 'app.properties' }), { ...context, ...ctx });
 const worker = (extra = '', ctx: Partial<DaemonPropertiesContext> = {}) => map(extra, ctx).options.worker;
 const warningsOf = (extra: string, ctx: Partial<DaemonPropertiesContext> = {}) => map(extra, ctx).warnings;
 const rejects = (extra: string, message: string | RegExp, base = BASE): void => {
@@ -22,7 +21,7 @@ const rejects = (extra: string, message: string | RegExp, base = BASE): void => 
 };
 
 describe('daemonOptionsFromProperties', () => {
-  it('fills the Java daemon\'s defaults, and this daemon\'s where the Java ones are harmful', () => {
+  it("fills the Java daemon's defaults, and this daemon's where the Java ones are harmful", () => {
     const { options, warnings } = map();
     expect(warnings).toEqual([]);
     expect(options.executableName).toBe('node app.js');
@@ -82,6 +81,7 @@ describe('daemonOptionsFromProperties', () => {
       processEmptyBatches: true,
       maxRecords: 500,
       idleTimeBetweenReadsMs: 250,
+      retrieval: 'polling',
       failoverTimeMs: 20_000,
       maxLeasesForWorker: 8,
       maxLeasesToStealAtOneTime: 2,
@@ -103,7 +103,15 @@ describe('daemonOptionsFromProperties', () => {
     const properties = parseProperties(readFileSync(file), { source: 'sample.properties' });
     const { options, warnings } = daemonOptionsFromProperties(properties, { env: {}, propertiesPath: file });
     expect(warnings).toEqual([]);
-    expect(options.worker).toMatchObject({ applicationName: 'orders-consumer', streamName: 'orders', workerId: 'orders-consumer-1', initialPosition: 'TRIM_HORIZON', maxRecords: 1000, processingTimeoutMs: 60_000, shutdownTimeoutMs: 15_000 });
+    expect(options.worker).toMatchObject({
+      applicationName: 'orders-consumer',
+      streamName: 'orders',
+      workerId: 'orders-consumer-1',
+      initialPosition: 'TRIM_HORIZON',
+      maxRecords: 1000,
+      processingTimeoutMs: 60_000,
+      shutdownTimeoutMs: 15_000,
+    });
     expect(() => resolveMultiLangDaemonOptions(options)).not.toThrow();
   });
 
@@ -116,7 +124,10 @@ describe('daemonOptionsFromProperties', () => {
     });
 
     it('rejects an endpoint that is not an http(s) URL, and a malformed region', () => {
-      rejects('\nkinesisEndpoint = kinesis.us-east-1.amazonaws.com', 'app.properties:5: kinesisEndpoint must be an absolute http(s) URL (got "kinesis.us-east-1.amazonaws.com"; did you mean https://kinesis.us-east-1.amazonaws.com?)');
+      rejects(
+        '\nkinesisEndpoint = kinesis.us-east-1.amazonaws.com',
+        'app.properties:5: kinesisEndpoint must be an absolute http(s) URL (got "kinesis.us-east-1.amazonaws.com"; did you mean https://kinesis.us-east-1.amazonaws.com?)',
+      );
       rejects('dynamoDBEndpoint = ftp://x', 'app.properties:4: dynamoDBEndpoint must be an absolute http(s) URL');
       rejects('regionName = US East', 'app.properties:4: regionName must be an AWS region');
     });
@@ -165,7 +176,7 @@ describe('daemonOptionsFromProperties', () => {
       rejects('initialPositionInStream = OLDEST', 'app.properties:4: initialPositionInStream must be one of LATEST, TRIM_HORIZON, AT_TIMESTAMP (got "OLDEST")');
       rejects('retrievalMode = STREAMING', 'app.properties:4: retrievalMode must be one of POLLING, FANOUT, DEFAULT (got "STREAMING")');
       rejects('tableName = x', 'app.properties:4: tableName must be 3 to 255 letters');
-      rejects('', 'app.properties:2: applicationName is also the lease table\'s name unless tableName is set', 'executableName=x\napplicationName=my app\nstreamName=s\n');
+      rejects('', "app.properties:2: applicationName is also the lease table's name unless tableName is set", 'executableName=x\napplicationName=my app\nstreamName=s\n');
       const error = (() => {
         try {
           map('maxRecords = lots');
@@ -185,7 +196,12 @@ describe('daemonOptionsFromProperties', () => {
     });
 
     it('without a line (a plain Map), names the key and the file only', () => {
-      const properties = new Map([['executableName', 'x'], ['applicationName', 'orders-app'], ['streamName', 'orders'], ['maxRecords', 'many']]);
+      const properties = new Map([
+        ['executableName', 'x'],
+        ['applicationName', 'orders-app'],
+        ['streamName', 'orders'],
+        ['maxRecords', 'many'],
+      ]);
       expect(() => daemonOptionsFromProperties(properties, context)).toThrow(/^\/etc\/kcl\/app\.properties: maxRecords must be an integer/);
       expect(() => daemonOptionsFromProperties(properties, { env: {} })).toThrow(/^maxRecords must be an integer/);
       expect(() => daemonOptionsFromProperties(properties, undefined as never)).toThrow('context.env is required');
@@ -232,23 +248,57 @@ describe('daemonOptionsFromProperties', () => {
     });
 
     it('warns that cleanupLeasesUponShardCompletion=false is ignored', () => {
-      expect(warningsOf('cleanupLeasesUponShardCompletion = false')).toEqual([expect.stringMatching(/^app\.properties:4: cleanupLeasesUponShardCompletion=false is ignored \(the Java daemon ignores it too, silently\)/)]);
+      expect(warningsOf('cleanupLeasesUponShardCompletion = false')).toEqual([
+        expect.stringMatching(/^app\.properties:4: cleanupLeasesUponShardCompletion=false is ignored \(the Java daemon ignores it too, silently\)/),
+      ]);
       expect(warningsOf('cleanupLeasesUponShardCompletion = true')).toEqual([]);
     });
 
-    it('keeps taskBackoffTimeMillis within the retry backoff\'s bounds', () => {
+    it("keeps taskBackoffTimeMillis within the retry backoff's bounds", () => {
       expect(worker('taskBackoffTimeMillis = 60000').processingRetryBackoff).toEqual({ baseDelayMs: 60_000, maxDelayMs: 60_000 });
     });
   });
 
-  describe('retrievalMode', () => {
-    it('polls, warning where the Java daemon would use enhanced fan-out', () => {
-      expect(warningsOf('retrievalMode = POLLING')).toEqual([]);
-      expect(warningsOf('retrievalMode = FANOUT')).toEqual(['app.properties:4: retrievalMode=FANOUT: enhanced fan-out is not supported yet; polling (GetRecords) is used']);
-      expect(warningsOf('retrievalMode = default')).toEqual([expect.stringMatching(/^app\.properties:4: retrievalMode=DEFAULT: the Java daemon would use enhanced fan-out here/)]);
+  describe('retrievalMode and fanoutConfig', () => {
+    it('reads with enhanced fan-out for FANOUT, and for DEFAULT where the Java daemon would', () => {
+      expect(map('retrievalMode = FANOUT')).toMatchObject({ warnings: [], options: { worker: { retrieval: 'fanout' } } });
+      expect(worker('retrievalMode = FANOUT').fanout).toBeUndefined();
+      expect(map('retrievalMode = default')).toMatchObject({ warnings: [], options: { worker: { retrieval: 'fanout' } } });
       // A polling key makes the Java daemon's DEFAULT poll too.
-      expect(warningsOf('retrievalMode = DEFAULT\nmaxRecords = 100')).toEqual([]);
-      expect(worker('retrievalMode = FANOUT').retrieval).toBeUndefined();
+      expect(map('retrievalMode = DEFAULT\nmaxRecords = 100')).toMatchObject({ warnings: [], options: { worker: { retrieval: 'polling', maxRecords: 100 } } });
+      expect(worker('retrievalMode = DEFAULT\nmillisBehindLatestThresholdForReducedTps = 0').retrieval).toBe('fanout');
+    });
+
+    it("polls for POLLING, and when retrievalMode is absent (the worker's default)", () => {
+      expect(map('retrievalMode = POLLING')).toMatchObject({ warnings: [], options: { worker: { retrieval: 'polling' } } });
+      expect(worker('retrievalMode = POLLING').fanout).toBeUndefined();
+      expect(worker()).not.toHaveProperty('retrieval');
+    });
+
+    it('maps the fanoutConfig keys onto worker.fanout', () => {
+      const arn = 'arn:aws:kinesis:eu-west-1:123456789012:stream/orders/consumer/orders-efo:1700000000';
+      expect(worker(`retrievalMode = FANOUT\nfanoutConfig.consumerName = orders-efo\nfanoutConfig.retryBackoffMillis = 500`).fanout).toEqual({ consumerName: 'orders-efo', registrationPollMs: 500 });
+      expect(worker(`retrievalMode = FANOUT\nfanoutConfig.consumerArn = ${arn}`).fanout).toEqual({ consumerArn: arn });
+      // The largest retry count × retryBackoffMillis bounds the whole registration.
+      const w = worker('retrievalMode = FANOUT\nfanoutConfig.maxDescribeStreamConsumerRetries = 30\nfanoutConfig.registerStreamConsumerRetries = 5\nfanoutConfig.retryBackoffMillis = 2000');
+      expect(w.fanout).toEqual({ registrationPollMs: 2_000, registrationTimeoutMs: 60_000 });
+      expect(worker('retrievalMode = FANOUT\nfanoutConfig.maxDescribeStreamSummaryRetries = 20').fanout).toEqual({ registrationTimeoutMs: 20_000 });
+      expect(worker('retrievalMode = FANOUT\nfanoutConfig.retryBackoffMillis = 0')).not.toHaveProperty('fanout');
+      expect(() => resolveMultiLangDaemonOptions(map(`retrievalMode = FANOUT\nfanoutConfig.consumerArn = ${arn}\nfanoutConfig.retryBackoffMillis = 500`).options)).not.toThrow();
+    });
+
+    it('warns about fan-out keys while polling, and polling keys with fan-out', () => {
+      expect(warningsOf('retrievalMode = POLLING\nfanoutConfig.consumerName = c')).toEqual([
+        'app.properties:5: fanoutConfig.consumerName is ignored: the daemon polls (GetRecords) unless retrievalMode=FANOUT',
+      ]);
+      expect(worker('fanoutConfig.consumerName = c')).not.toHaveProperty('fanout');
+      expect(warningsOf('retrievalMode = FANOUT\nmaxRecords = 100')).toEqual(['app.properties:5: maxRecords has no effect with retrievalMode=FANOUT: records are pushed by SubscribeToShard']);
+    });
+
+    it('names the fanoutConfig key the worker rejects', () => {
+      rejects('retrievalMode = FANOUT\nfanoutConfig.consumerName = bad name', /^app\.properties:5: fanoutConfig\.consumerName: worker\.fanout\.consumerName must match/);
+      rejects('retrievalMode = FANOUT\nfanoutConfig.consumerArn = arn:nope', /^app\.properties:5: fanoutConfig\.consumerArn: worker\.fanout\.consumerArn must match/);
+      rejects('retrievalMode = FANOUT\nfanoutConfig.retryBackoffMillis = 5', 'app.properties:5: fanoutConfig.retryBackoffMillis must be between 10 and 60000 (got 5)');
     });
   });
 
@@ -280,14 +330,29 @@ describe('daemonOptionsFromProperties', () => {
       const warnings = warningsOf(text);
       expect(warnings).toHaveLength(unsupported.length);
       unsupported.forEach(([key, info], i) => expect(warnings[i]).toBe(`app.properties:${i + 4}: ${key} is not supported and is ignored: ${info.note}`));
-      expect(warningsOf('enablePriorityLeaseAssignment = true\nleaseTablePitrEnabled = false\nmetricsLevel = none\nclientVersionConfig = CLIENT_VERSION_CONFIG_COMPATIBLE_WITH_2X\nmaxLeaseRenewalThreads = 20')).toEqual([]);
-      expect(warningsOf('clientVersionConfig = CLIENT_VERSION_CONFIG_3X')).toEqual([expect.stringMatching(/^app\.properties:4: clientVersionConfig is not supported and is ignored: this daemon speaks the KCL 2\.x lease protocol/)]);
+      expect(
+        warningsOf(
+          'enablePriorityLeaseAssignment = true\nleaseTablePitrEnabled = false\nmetricsLevel = none\nclientVersionConfig = CLIENT_VERSION_CONFIG_COMPATIBLE_WITH_2X\nmaxLeaseRenewalThreads = 20',
+        ),
+      ).toEqual([]);
+      expect(warningsOf('clientVersionConfig = CLIENT_VERSION_CONFIG_3X')).toEqual([
+        expect.stringMatching(/^app\.properties:4: clientVersionConfig is not supported and is ignored: this daemon speaks the KCL 2\.x lease protocol/),
+      ]);
     });
 
     it('accepts the no-op keys without a warning', () => {
-      const noops = Object.entries(MULTILANG_PROPERTY_KEYS).filter(([, info]) => info.support === 'no-op').map(([key]) => key);
+      const noops = Object.entries(MULTILANG_PROPERTY_KEYS)
+        .filter(([, info]) => info.support === 'no-op')
+        .map(([key]) => key);
       expect(noops.sort()).toEqual(
-        ['initialLeaseTableReadCapacity', 'initialLeaseTableWriteCapacity', 'maxActiveThreads', 'parentShardPollIntervalMillis', 'processingLanguage', 'validateSequenceNumberBeforeCheckpointing'].sort(),
+        [
+          'initialLeaseTableReadCapacity',
+          'initialLeaseTableWriteCapacity',
+          'maxActiveThreads',
+          'parentShardPollIntervalMillis',
+          'processingLanguage',
+          'validateSequenceNumberBeforeCheckpointing',
+        ].sort(),
       );
       expect(warningsOf(noops.map((k) => `${k} = 1`).join('\n'))).toEqual([]);
     });
@@ -301,25 +366,87 @@ describe('daemonOptionsFromProperties', () => {
     });
 
     it('knows every key of the Java daemon', () => {
-      // kcl-verified.md §3.8, in its order.
+      // The keys the Java MultiLang daemon (KCL 3.x) reads from its properties file, in the order it documents them.
       const javaKeys = [
-        'executableName', 'processingLanguage', 'maxActiveThreads', 'applicationName', 'streamName', 'streamArn', 'tableName', 'workerId', 'workerIdentifier',
-        'AwsCredentialsProvider', 'AwsCredentialsProviderDynamoDB', 'AwsCredentialsProviderCloudWatch', 'regionName', 'kinesisEndpoint', 'dynamoDBEndpoint',
-        'failoverTimeMillis', 'leaseAssignmentIntervalMillis', 'enablePriorityLeaseAssignment', 'leaseTableDeletionProtectionEnabled', 'leaseTablePitrEnabled',
-        'shardSyncIntervalMillis', 'cleanupLeasesUponShardCompletion', 'ignoreUnexpectedChildShards', 'maxLeasesForWorker', 'maxLeasesToStealAtOneTime',
-        'initialLeaseTableReadCapacity', 'initialLeaseTableWriteCapacity', 'leaseTableScanTotalSegments', 'maxLeaseRenewalThreads', 'listShardsBackoffTimeInMillis',
-        'maxListShardsRetryAttempts', 'initialPositionInStream', 'initialPositionInStreamExtended', 'parentShardPollIntervalMillis',
-        'skipShardSyncAtWorkerInitializationIfLeasesExist', 'schedulerInitializationBackoffTimeMillis', 'shardPrioritization', 'clientVersionConfig',
-        'migrateAllEntitiesToLeaseTable', 'tableMigrationCompleteBakeTimeSeconds', 'taskBackoffTimeMillis', 'logWarningForTaskAfterMillis',
-        'callProcessRecordsEvenForEmptyRecordList', 'metricsBufferTimeMillis', 'metricsMaxQueueSize', 'metricsLevel', 'metricsEnabledDimensions', 'retrievalMode',
-        'maxRecords', 'idleTimeBetweenReadsInMillis', 'retryGetRecordsInSeconds', 'maxGetRecordsThreadPool', 'millisBehindLatestThresholdForReducedTps',
-        'fanoutConfig.consumerArn', 'fanoutConfig.consumerName', 'fanoutConfig.maxDescribeStreamSummaryRetries', 'fanoutConfig.maxDescribeStreamConsumerRetries',
-        'fanoutConfig.registerStreamConsumerRetries', 'fanoutConfig.retryBackoffMillis', 'gracefulLeaseHandoffTimeoutMillis', 'isGracefulLeaseHandoffEnabled',
-        'inMemoryWorkerMetricsCaptureFrequencyMillis', 'workerMetricsReporterFreqInMillis', 'noOfPersistedMetricsPerWorkerMetrics', 'disableWorkerMetrics',
-        'maxThroughputPerHostKBps', 'dampeningPercentage', 'reBalanceThresholdPercentage', 'allowThroughputOvershoot', 'varianceBalancingFrequency',
-        'workerMetricsEMAAlpha', 'staleWorkerMetricsEntryCleanupDuration',
-        ...['TableName', 'BillingMode', 'ReadCapacity', 'WriteCapacity', 'PointInTimeRecoveryEnabled', 'DeletionProtectionEnabled', 'Tags'].flatMap((s) => [`workerMetrics${s}`, `coordinatorState${s}`]),
-        'timeoutInSeconds', 'shutdownGraceMillis', 'validateSequenceNumberBeforeCheckpointing',
+        'executableName',
+        'processingLanguage',
+        'maxActiveThreads',
+        'applicationName',
+        'streamName',
+        'streamArn',
+        'tableName',
+        'workerId',
+        'workerIdentifier',
+        'AwsCredentialsProvider',
+        'AwsCredentialsProviderDynamoDB',
+        'AwsCredentialsProviderCloudWatch',
+        'regionName',
+        'kinesisEndpoint',
+        'dynamoDBEndpoint',
+        'failoverTimeMillis',
+        'leaseAssignmentIntervalMillis',
+        'enablePriorityLeaseAssignment',
+        'leaseTableDeletionProtectionEnabled',
+        'leaseTablePitrEnabled',
+        'shardSyncIntervalMillis',
+        'cleanupLeasesUponShardCompletion',
+        'ignoreUnexpectedChildShards',
+        'maxLeasesForWorker',
+        'maxLeasesToStealAtOneTime',
+        'initialLeaseTableReadCapacity',
+        'initialLeaseTableWriteCapacity',
+        'leaseTableScanTotalSegments',
+        'maxLeaseRenewalThreads',
+        'listShardsBackoffTimeInMillis',
+        'maxListShardsRetryAttempts',
+        'initialPositionInStream',
+        'initialPositionInStreamExtended',
+        'parentShardPollIntervalMillis',
+        'skipShardSyncAtWorkerInitializationIfLeasesExist',
+        'schedulerInitializationBackoffTimeMillis',
+        'shardPrioritization',
+        'clientVersionConfig',
+        'migrateAllEntitiesToLeaseTable',
+        'tableMigrationCompleteBakeTimeSeconds',
+        'taskBackoffTimeMillis',
+        'logWarningForTaskAfterMillis',
+        'callProcessRecordsEvenForEmptyRecordList',
+        'metricsBufferTimeMillis',
+        'metricsMaxQueueSize',
+        'metricsLevel',
+        'metricsEnabledDimensions',
+        'retrievalMode',
+        'maxRecords',
+        'idleTimeBetweenReadsInMillis',
+        'retryGetRecordsInSeconds',
+        'maxGetRecordsThreadPool',
+        'millisBehindLatestThresholdForReducedTps',
+        'fanoutConfig.consumerArn',
+        'fanoutConfig.consumerName',
+        'fanoutConfig.maxDescribeStreamSummaryRetries',
+        'fanoutConfig.maxDescribeStreamConsumerRetries',
+        'fanoutConfig.registerStreamConsumerRetries',
+        'fanoutConfig.retryBackoffMillis',
+        'gracefulLeaseHandoffTimeoutMillis',
+        'isGracefulLeaseHandoffEnabled',
+        'inMemoryWorkerMetricsCaptureFrequencyMillis',
+        'workerMetricsReporterFreqInMillis',
+        'noOfPersistedMetricsPerWorkerMetrics',
+        'disableWorkerMetrics',
+        'maxThroughputPerHostKBps',
+        'dampeningPercentage',
+        'reBalanceThresholdPercentage',
+        'allowThroughputOvershoot',
+        'varianceBalancingFrequency',
+        'workerMetricsEMAAlpha',
+        'staleWorkerMetricsEntryCleanupDuration',
+        ...['TableName', 'BillingMode', 'ReadCapacity', 'WriteCapacity', 'PointInTimeRecoveryEnabled', 'DeletionProtectionEnabled', 'Tags'].flatMap((s) => [
+          `workerMetrics${s}`,
+          `coordinatorState${s}`,
+        ]),
+        'timeoutInSeconds',
+        'shutdownGraceMillis',
+        'validateSequenceNumberBeforeCheckpointing',
       ];
       expect(Object.keys(MULTILANG_PROPERTY_KEYS).sort()).toEqual([...new Set(javaKeys)].sort());
     });
@@ -334,7 +461,9 @@ describe('daemonOptionsFromProperties', () => {
       expect(worker('', { hostname: 'host-b' }).workerId).toMatch(/^host-b-/);
       expect(map('', {}, 'executableName=x\napplicationName=billing-app\nstreamName=orders\n').options.worker.workerId).not.toBe(id);
       // The path is made absolute: the same file named relatively gives the same id.
-      expect(stableWorkerId({ hostname: 'h', applicationName: 'a', propertiesPath: 'app.properties' })).toBe(stableWorkerId({ hostname: 'h', applicationName: 'a', propertiesPath: path.resolve('app.properties') }));
+      expect(stableWorkerId({ hostname: 'h', applicationName: 'a', propertiesPath: 'app.properties' })).toBe(
+        stableWorkerId({ hostname: 'h', applicationName: 'a', propertiesPath: path.resolve('app.properties') }),
+      );
     });
 
     it('takes workerId, or its alias workerIdentifier, and warns when both disagree', () => {
@@ -367,8 +496,15 @@ describe('daemonOptionsFromProperties', () => {
     });
 
     it('reads exactly the environment for EnvironmentVariableCredentialsProvider, and requires it', () => {
-      expect(worker('AwsCredentialsProvider = EnvironmentVariableCredentialsProvider', { env }).clientOptions?.credentials).toEqual({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' });
-      rejects('AwsCredentialsProvider = EnvironmentVariableCredentialsProvider', 'app.properties:4: AwsCredentialsProvider is EnvironmentVariableCredentialsProvider, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set');
+      expect(worker('AwsCredentialsProvider = EnvironmentVariableCredentialsProvider', { env }).clientOptions?.credentials).toEqual({
+        accessKeyId: 'AKIDEXAMPLE',
+        secretAccessKey: 'secret',
+        sessionToken: 'token',
+      });
+      rejects(
+        'AwsCredentialsProvider = EnvironmentVariableCredentialsProvider',
+        'app.properties:4: AwsCredentialsProvider is EnvironmentVariableCredentialsProvider, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set',
+      );
     });
 
     it('matches the AwsCredentialsProvider prefix in any case, as the Java daemon', () => {
@@ -380,7 +516,7 @@ describe('daemonOptionsFromProperties', () => {
       expect(warningsOf('AwsCredentialsProvider = ProfileCredentialsProvider|analytics', { env: { AWS_PROFILE: 'analytics' } })).toEqual([]);
       expect(warningsOf('AwsCredentialsProvider = ProfileCredentialsProvider|default')).toEqual([]);
       expect(warningsOf('AwsCredentialsProvider = ProfileCredentialsProvider|analytics')).toEqual([
-        'app.properties:4: AwsCredentialsProvider: ProfileCredentialsProvider|analytics: the profile is selected by the AWS_PROFILE variable here (now unset); set AWS_PROFILE=analytics in the daemon\'s environment',
+        "app.properties:4: AwsCredentialsProvider: ProfileCredentialsProvider|analytics: the profile is selected by the AWS_PROFILE variable here (now unset); set AWS_PROFILE=analytics in the daemon's environment",
       ]);
     });
 
@@ -397,7 +533,9 @@ describe('daemonOptionsFromProperties', () => {
         'app.properties:5: AwsCredentialsProviderDynamoDB: "com.example.MyProvider" is not a provider this daemon knows (Java classes cannot run here): the AWS SDK\'s default credential chain is used instead',
         expect.stringMatching(/^app\.properties:6: AwsCredentialsProviderCloudWatch is not supported and is ignored: this daemon publishes no CloudWatch metrics/),
       ]);
-      expect(warningsOf('AwsCredentialsProvider = SystemPropertyCredentialsProvider')).toEqual([expect.stringContaining('SystemPropertyCredentialsProvider: Java system properties do not exist in Node')]);
+      expect(warningsOf('AwsCredentialsProvider = SystemPropertyCredentialsProvider')).toEqual([
+        expect.stringContaining('SystemPropertyCredentialsProvider: Java system properties do not exist in Node'),
+      ]);
     });
 
     it('warns that separate DynamoDB credentials are not supported', () => {
@@ -408,18 +546,28 @@ describe('daemonOptionsFromProperties', () => {
     });
 
     it('lists what each known provider becomes', () => {
-      expect(Object.entries(CREDENTIALS_PROVIDERS).filter(([, i]) => i.honoured).map(([name]) => name)).toEqual([
-        'DefaultCredentialsProvider', 'DefaultAWSCredentialsProviderChain', 'EnvironmentVariableCredentialsProvider', 'ProfileCredentialsProvider',
-        'WebIdentityTokenFileCredentialsProvider', 'WebIdentityTokenCredentialsProvider', 'ContainerCredentialsProvider', 'EC2ContainerCredentialsProviderWrapper',
+      expect(
+        Object.entries(CREDENTIALS_PROVIDERS)
+          .filter(([, i]) => i.honoured)
+          .map(([name]) => name),
+      ).toEqual([
+        'DefaultCredentialsProvider',
+        'DefaultAWSCredentialsProviderChain',
+        'EnvironmentVariableCredentialsProvider',
+        'ProfileCredentialsProvider',
+        'WebIdentityTokenFileCredentialsProvider',
+        'WebIdentityTokenCredentialsProvider',
+        'ContainerCredentialsProvider',
+        'EC2ContainerCredentialsProviderWrapper',
         'InstanceProfileCredentialsProvider',
       ]);
       expect(mapCredentialsProvider('DefaultCredentialsProvider|extra', {}).warnings).toEqual(['DefaultCredentialsProvider: the arguments "extra" are ignored']);
-      expect(mapCredentialsProvider(' , ', {}).warnings).toEqual(['no provider is named: the AWS SDK\'s default credential chain is used']);
+      expect(mapCredentialsProvider(' , ', {}).warnings).toEqual(["no provider is named: the AWS SDK's default credential chain is used"]);
     });
   });
 
   it('reports warnings in file order', () => {
-    const warnings = warningsOf('Unknown1 = 1\nshutdownGraceMillis = 0\nmetricsLevel = DETAILED\nretrievalMode = FANOUT');
+    const warnings = warningsOf('Unknown1 = 1\nshutdownGraceMillis = 0\nmetricsLevel = DETAILED\nfanoutConfig.consumerName = c');
     expect(warnings.map((w) => w.split(':')[1])).toEqual(['4', '5', '6', '7']);
   });
 });

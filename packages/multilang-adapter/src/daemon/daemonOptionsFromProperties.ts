@@ -5,6 +5,7 @@ import { mapCredentialsProvider, type CredentialsProviderMapping } from './crede
 import type { MultiLangDaemonOptions } from './MultiLangDaemonOptions';
 import { PropertiesMap } from './parseProperties';
 import { canonicalKey, MULTILANG_PROPERTY_KEYS, suggestKey } from './propertyKeys';
+import { PropertyReader } from './PropertyReader';
 import { stableWorkerId } from './stableWorkerId';
 
 /** Where the properties come from and what surrounds the daemon. @public */
@@ -45,8 +46,6 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
 const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
 const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
 const STREAM_ARN = /^arn:aws[a-z-]*:kinesis:([a-z0-9-]+):(\d{12}):stream\/(.+)$/;
-const TRUE = ['true', 'yes', 'y', 'on', '1'];
-const FALSE = ['false', 'no', 'n', 'off', '0'];
 const POLLING_KEYS = ['maxRecords', 'idleTimeBetweenReadsInMillis', 'retryGetRecordsInSeconds', 'maxGetRecordsThreadPool', 'millisBehindLatestThresholdForReducedTps'];
 
 /** The worker option each key sets, to name the key when the worker's own validation fails. */
@@ -71,144 +70,22 @@ const FIELD_KEYS: Readonly<Record<string, string>> = {
   clientOptions: 'regionName',
 };
 
-interface Bounds {
-  readonly min: number;
-  readonly max: number;
-}
-
-/** Reads typed values from the properties, with messages that name the key and its line. */
-class PropertyReader {
-  readonly warnings: { readonly line: number; readonly text: string }[] = [];
-  /** Canonical key → the key as written and its value. */
-  private readonly values = new Map<string, { readonly written: string; readonly value: string }>();
-
-  constructor(
-    properties: ReadonlyMap<string, string>,
-    private readonly located: PropertiesMap | undefined,
-    private readonly source: string | undefined,
-  ) {
-    for (const [written, value] of properties) this.values.set(canonicalKey(written), { written, value });
-  }
-
-  entries(): IterableIterator<[string, { readonly written: string; readonly value: string }]> {
-    return this.values.entries();
-  }
-
-  has(key: string): boolean {
-    return this.values.has(key);
-  }
-
-  written(key: string): string {
-    return this.values.get(key)?.written ?? key;
-  }
-
-  line(key: string): number | undefined {
-    return this.located?.lineOf(this.written(key));
-  }
-
-  /** `file:line: ` (or the parts known) before a message about `key`. */
-  where(key: string | undefined): string {
-    const line = key === undefined ? undefined : this.line(key);
-    const source = this.located?.source ?? this.source;
-    if (source !== undefined) return line === undefined ? `${source}: ` : `${source}:${line}: `;
-    return line === undefined ? '' : `line ${line}: `;
-  }
-
-  warn(key: string | undefined, text: string): void {
-    this.warnings.push({ line: (key === undefined ? undefined : this.line(key)) ?? Number.MAX_SAFE_INTEGER, text: `${this.where(key)}${text}` });
-  }
-
-  fail(key: string | undefined, text: string, cause?: unknown): never {
-    throw new InvalidArgumentError(`${this.where(key)}${text}`, cause === undefined ? undefined : { cause });
-  }
-
-  raw(key: string): string | undefined {
-    return this.values.get(key)?.value;
-  }
-
-  /** The trimmed value; an empty one counts as absent, with a warning. */
-  text(key: string): string | undefined {
-    const value = this.raw(key)?.trim();
-    if (value === '') {
-      this.warn(key, `${this.written(key)} is empty and is ignored`);
-      return undefined;
-    }
-    return value;
-  }
-
-  required(key: string): string {
-    const value = this.raw(key)?.trim();
-    if (!value) this.fail(key, `${key} is required${value === '' ? ' (it is empty)' : ''}`);
-    return value;
-  }
-
-  integer(key: string, bounds: Bounds): number | undefined {
-    const value = this.text(key);
-    if (value === undefined) return undefined;
-    const n = /^[+-]?\d+$/.test(value) ? Number(value) : NaN;
-    if (!Number.isSafeInteger(n)) this.fail(key, `${this.written(key)} must be an integer (got ${JSON.stringify(value)})`);
-    if (n < bounds.min || n > bounds.max) this.fail(key, `${this.written(key)} must be between ${bounds.min} and ${bounds.max} (got ${n})`);
-    return n;
-  }
-
-  /**
-   * A key the Java daemon copies from a primitive field: a value equal to Java's zero is never
-   * applied there, so 0 is ignored here too, with a warning.
-   */
-  javaInteger(key: string, bounds: Bounds, defaultText: string): number | undefined {
-    if (/^[+-]?0+$/.test(this.raw(key)?.trim() ?? '') && bounds.min > 0) {
-      this.warn(key, `${this.written(key)}=0 is ignored, as the Java daemon ignores a zero here; the default (${defaultText}) is used`);
-      return undefined;
-    }
-    return this.integer(key, bounds);
-  }
-
-  boolean(key: string): boolean | undefined {
-    const value = this.text(key)?.toLowerCase();
-    if (value === undefined) return undefined;
-    if (TRUE.includes(value)) return true;
-    if (FALSE.includes(value)) return false;
-    return this.fail(key, `${this.written(key)} must be true or false (got ${JSON.stringify(this.raw(key)?.trim())})`);
-  }
-
-  /** One of `allowed`, compared in upper case as the Java daemon does. */
-  choice<T extends string>(key: string, allowed: readonly T[]): T | undefined {
-    const value = this.text(key);
-    if (value === undefined) return undefined;
-    const upper = value.toUpperCase();
-    if (!(allowed as readonly string[]).includes(upper)) this.fail(key, `${this.written(key)} must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`);
-    return upper as T;
-  }
-
-  url(key: string): string | undefined {
-    const value = this.text(key);
-    if (value === undefined) return undefined;
-    let url: URL | undefined;
-    try {
-      url = new URL(value);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
-      this.fail(key, `${key} must be an absolute http(s) URL (got ${JSON.stringify(value)}${/^[\w.-]+(:\d+)?$/.test(value) ? `; did you mean https://${value}?` : ''})`);
-    }
-    return value;
-  }
-}
-
 function resolveStreamName(p: PropertyReader, regionName: string | undefined): string {
   let streamName = p.text('streamName');
   if (streamName !== undefined && !STREAM_NAME.test(streamName)) p.fail('streamName', `streamName must be 1 to 128 letters, digits, '_', '.' or '-' (got ${JSON.stringify(streamName)})`);
   const arn = p.text('streamArn');
   if (arn !== undefined) {
     const m = STREAM_ARN.exec(arn);
-    if (!m || !STREAM_NAME.test(m[3])) p.fail('streamArn', `streamArn must be a Kinesis stream ARN, arn:aws:kinesis:<region>:<account>:stream/<name> (got ${JSON.stringify(arn)})`);
+    if (!m || !STREAM_NAME.test(m[3]!)) p.fail('streamArn', `streamArn must be a Kinesis stream ARN, arn:aws:kinesis:<region>:<account>:stream/<name> (got ${JSON.stringify(arn)})`);
     const [, arnRegion, , fromArn] = m;
     if (streamName !== undefined && streamName !== fromArn) {
       p.warn('streamName', `streamName (${streamName}) and streamArn (stream ${fromArn}) disagree; the stream of streamArn is used, as in the Java daemon`);
     }
     if (regionName !== undefined && regionName !== arnRegion) {
-      p.warn('streamArn', `streamArn is in ${arnRegion} but regionName is ${regionName}: only the stream name is taken from the ARN (as in the Java daemon), so stream ${fromArn} is read in ${regionName}`);
+      p.warn(
+        'streamArn',
+        `streamArn is in ${arnRegion} but regionName is ${regionName}: only the stream name is taken from the ARN (as in the Java daemon), so stream ${fromArn} is read in ${regionName}`,
+      );
     }
     streamName = fromArn;
   }
@@ -243,7 +120,10 @@ function resolveCredentials(p: PropertyReader, env: DaemonPropertiesContext['env
   const dynamo = map('AwsCredentialsProviderDynamoDB');
   const effective: Pick<CredentialsProviderMapping, 'source' | 'profile'> = kinesis ?? { source: 'default-chain' };
   if (dynamo && (dynamo.source !== effective.source || dynamo.profile !== effective.profile)) {
-    p.warn('AwsCredentialsProviderDynamoDB', `${p.written('AwsCredentialsProviderDynamoDB')}: separate DynamoDB credentials are not supported; the credentials of ${kinesis ? p.written('AwsCredentialsProvider') : 'the default chain'} are used for DynamoDB too`);
+    p.warn(
+      'AwsCredentialsProviderDynamoDB',
+      `${p.written('AwsCredentialsProviderDynamoDB')}: separate DynamoDB credentials are not supported; the credentials of ${kinesis ? p.written('AwsCredentialsProvider') : 'the default chain'} are used for DynamoDB too`,
+    );
   }
   if (kinesis?.source !== 'environment') return undefined;
   const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = env;
@@ -253,14 +133,45 @@ function resolveCredentials(p: PropertyReader, env: DaemonPropertiesContext['env
   return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 }
 
-function resolveRetrieval(p: PropertyReader): void {
+/** `fanoutConfig.*` key → the `worker.fanout` field it sets, to name the key when the worker's validation fails. */
+const FANOUT_FIELD_KEYS: Readonly<Record<string, string>> = {
+  consumerArn: 'fanoutConfig.consumerArn',
+  consumerName: 'fanoutConfig.consumerName',
+  registrationPollMs: 'fanoutConfig.retryBackoffMillis',
+  registrationTimeoutMs: 'fanoutConfig.maxDescribeStreamConsumerRetries',
+};
+const FANOUT_RETRIES_KEYS = ['fanoutConfig.maxDescribeStreamSummaryRetries', 'fanoutConfig.maxDescribeStreamConsumerRetries', 'fanoutConfig.registerStreamConsumerRetries'];
+
+/**
+ * `retrievalMode` and `fanoutConfig.*` → `worker.retrieval` and `worker.fanout`. FANOUT, and
+ * DEFAULT where the Java daemon would choose fan-out (no polling key set), read with enhanced
+ * fan-out; POLLING, and DEFAULT with a polling key, poll. An absent `retrievalMode` polls (the
+ * worker's default). Fan-out keys are ignored, with a warning, when the daemon polls.
+ */
+function resolveRetrieval(p: PropertyReader): Pick<MultiLangDaemonOptions['worker'], 'retrieval' | 'fanout'> {
   const mode = p.choice('retrievalMode', ['POLLING', 'FANOUT', 'DEFAULT'] as const);
-  if (mode === 'FANOUT') {
-    p.warn('retrievalMode', 'retrievalMode=FANOUT: enhanced fan-out is not supported yet; polling (GetRecords) is used');
-  } else if (mode === 'DEFAULT') {
-    const polling = POLLING_KEYS.some((k) => p.has(k) && p.raw(k)?.trim() !== '0');
-    if (!polling) p.warn('retrievalMode', 'retrievalMode=DEFAULT: the Java daemon would use enhanced fan-out here, which is not supported yet; polling (GetRecords) is used');
+  const pollingKeys = POLLING_KEYS.filter((k) => p.has(k) && p.raw(k)?.trim() !== '0');
+  const fanoutKeys = [...p.entries()].map(([k]) => k).filter((k) => k.startsWith('fanoutConfig.'));
+  if (mode !== 'FANOUT' && (mode !== 'DEFAULT' || pollingKeys.length > 0)) {
+    for (const k of fanoutKeys) p.warn(k, `${p.written(k)} is ignored: the daemon polls (GetRecords) unless retrievalMode=FANOUT`);
+    return mode === undefined ? {} : { retrieval: 'polling' };
   }
+  for (const k of pollingKeys.filter((k) => k === 'maxRecords' || k === 'idleTimeBetweenReadsInMillis')) {
+    p.warn(k, `${p.written(k)} has no effect with retrievalMode=${mode}: records are pushed by SubscribeToShard`);
+  }
+  const consumerArn = p.text('fanoutConfig.consumerArn');
+  const consumerName = p.text('fanoutConfig.consumerName');
+  const pollMs = p.javaInteger('fanoutConfig.retryBackoffMillis', { min: 10, max: 60_000 }, '1000');
+  const retries = FANOUT_RETRIES_KEYS.map((k) => p.javaInteger(k, { min: 1, max: 100_000 }, '10')).filter((n): n is number => n !== undefined);
+  // The KCL retries each registration step `retries` times, `retryBackoffMillis` apart; the worker bounds the whole registration.
+  const registrationTimeoutMs = retries.length === 0 ? undefined : Math.min(3_600_000, Math.max(100, Math.max(...retries) * (pollMs ?? 1_000)));
+  const fanout = {
+    ...(consumerArn !== undefined ? { consumerArn } : {}),
+    ...(consumerName !== undefined ? { consumerName } : {}),
+    ...(pollMs !== undefined ? { registrationPollMs: pollMs } : {}),
+    ...(registrationTimeoutMs !== undefined ? { registrationTimeoutMs } : {}),
+  };
+  return { retrieval: 'fanout', ...(Object.keys(fanout).length > 0 ? { fanout } : {}) };
 }
 
 /** Warnings for keys that are unknown, unsupported, or given twice. */
@@ -287,7 +198,7 @@ function classifyKeys(p: PropertyReader, located: PropertiesMap | undefined): vo
  * Differences from the Java daemon, each reported in `warnings` when a file relies on it: unknown
  * keys (silently ignored there) are named, with a case-insensitive "did you mean"; keys that are
  * known but not supported are named; `cleanupLeasesUponShardCompletion=false` is reported (the
- * Java daemon drops it silently); fan-out falls back to polling; `shutdownGraceMillis` 0 becomes
+ * Java daemon drops it silently); an absent `retrievalMode` polls; `shutdownGraceMillis` 0 becomes
  * {@link DEFAULT_SHUTDOWN_TIMEOUT_MS}; an absent `timeoutInSeconds` becomes
  * {@link DEFAULT_PROCESSING_TIMEOUT_MS}; an absent `workerId` becomes a stable id
  * ({@link stableWorkerId}) instead of a random UUID.
@@ -319,7 +230,10 @@ export function daemonOptionsFromProperties(properties: ReadonlyMap<string, stri
   const tableName = p.text('tableName');
   if (tableName !== undefined && !TABLE_NAME.test(tableName)) p.fail('tableName', `tableName must be 3 to 255 letters, digits, '_', '.' or '-' (got ${JSON.stringify(tableName)})`);
   if (tableName === undefined && !TABLE_NAME.test(applicationName)) {
-    p.fail('applicationName', `applicationName is also the lease table's name unless tableName is set, so it must be 3 to 255 letters, digits, '_', '.' or '-' (got ${JSON.stringify(applicationName)})`);
+    p.fail(
+      'applicationName',
+      `applicationName is also the lease table's name unless tableName is set, so it must be 3 to 255 letters, digits, '_', '.' or '-' (got ${JSON.stringify(applicationName)})`,
+    );
   }
 
   const workerId = p.text('workerId');
@@ -344,7 +258,7 @@ export function daemonOptionsFromProperties(properties: ReadonlyMap<string, stri
   };
 
   const initialPosition = resolveInitialPosition(p);
-  resolveRetrieval(p);
+  const retrieval = resolveRetrieval(p);
 
   const failoverTimeMs = p.javaInteger('failoverTimeMillis', { min: 200, max: 86_400_000 }, '10000') ?? 10_000;
   const shardSyncIntervalMs = p.javaInteger('shardSyncIntervalMillis', { min: 100, max: 86_400_000 }, '60000') ?? 60_000;
@@ -386,6 +300,7 @@ export function daemonOptionsFromProperties(properties: ReadonlyMap<string, stri
     processEmptyBatches,
     maxRecords,
     idleTimeBetweenReadsMs,
+    ...retrieval,
     failoverTimeMs,
     ...(maxLeasesForWorker !== undefined ? { maxLeasesForWorker } : {}),
     maxLeasesToStealAtOneTime,
@@ -410,8 +325,8 @@ function checkWithWorker(p: PropertyReader, worker: MultiLangDaemonOptions['work
     resolveWorkerOptions({ ...worker, processor });
   } catch (error) {
     if (!ShardlineError.isShardlineError(error)) throw error;
-    const field = /worker\.(\w+)/.exec(error.message)?.[1];
-    const key = field === undefined ? undefined : FIELD_KEYS[field];
+    const [, field, sub] = /worker\.(\w+)(?:\.(\w+))?/.exec(error.message) ?? [];
+    const key = field === 'fanout' ? (FANOUT_FIELD_KEYS[sub ?? ''] ?? 'retrievalMode') : field === undefined ? undefined : FIELD_KEYS[field];
     p.fail(key, `${key ?? 'properties'}: ${error.message}`, error);
   }
 }

@@ -34,7 +34,7 @@ describe('parseProperties', () => {
     expect(entries('# comment\n! bang comment\n   # indented comment\n\n   \n\t\nk=v\n')).toEqual([['k', 'v']]);
   });
 
-  it('joins lines ending in an odd number of backslashes, dropping the next line\'s indentation', () => {
+  it("joins lines ending in an odd number of backslashes, dropping the next line's indentation", () => {
     expect(entries('list = a,\\\n     b,\\\n\tc\nnext=1')).toEqual([
       ['list', 'a,b,c'],
       ['next', '1'],

@@ -87,7 +87,7 @@ function* logicalLines(text: string): Generator<LogicalLine> {
   const natural = text.split(/\r\n|\r|\n/);
   for (let i = 0; i < natural.length; i++) {
     const start = i;
-    let current = stripLeading(natural[i]);
+    let current = stripLeading(natural[i]!);
     if (current === '') continue;
     // A comment is always a single natural line, even when it ends in a backslash.
     if (current[0] === '#' || current[0] === '!') continue;
@@ -95,7 +95,7 @@ function* logicalLines(text: string): Generator<LogicalLine> {
       current = current.slice(0, -1);
       i++;
       if (i >= natural.length) break;
-      current += stripLeading(natural[i]);
+      current += stripLeading(natural[i]!);
     }
     yield { text: current, line: start + 1 };
   }
@@ -103,7 +103,7 @@ function* logicalLines(text: string): Generator<LogicalLine> {
 
 function stripLeading(s: string): string {
   let i = 0;
-  while (i < s.length && WHITESPACE.has(s[i])) i++;
+  while (i < s.length && WHITESPACE.has(s[i]!)) i++;
   return s.slice(i);
 }
 
@@ -126,10 +126,18 @@ function unescape(raw: string, what: () => string): string {
     const next = raw[++i];
     if (next === undefined) break; // a lone backslash at the very end of the file
     switch (next) {
-      case 't': out += '\t'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 'f': out += '\f'; break;
+      case 't':
+        out += '\t';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'f':
+        out += '\f';
+        break;
       case 'u': {
         const hex = raw.slice(i + 1, i + 5);
         if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new InvalidArgumentError(`${what()}: malformed \\uXXXX escape (got \\u${hex})`);
@@ -137,7 +145,8 @@ function unescape(raw: string, what: () => string): string {
         i += 4;
         break;
       }
-      default: out += next;
+      default:
+        out += next;
     }
   }
   return out;
@@ -154,13 +163,13 @@ function splitKeyValue(text: string): { key: string; value: string } {
       continue;
     }
     if (c === '\\') escaped = true;
-    else if (c === '=' || c === ':' || WHITESPACE.has(c)) break;
+    else if (c === '=' || c === ':' || WHITESPACE.has(c!)) break;
   }
   const key = text.slice(0, i);
   // Whitespace, then at most one `=` or `:`, then whitespace: `k = v`, `k: v` and `k v` all give `v`.
-  while (i < text.length && WHITESPACE.has(text[i])) i++;
+  while (i < text.length && WHITESPACE.has(text[i]!)) i++;
   if (text[i] === '=' || text[i] === ':') i++;
-  while (i < text.length && WHITESPACE.has(text[i])) i++;
+  while (i < text.length && WHITESPACE.has(text[i]!)) i++;
   return { key, value: text.slice(i) };
 }
 

@@ -24,8 +24,9 @@ const unsupported = (note: string, ...honouredWhen: string[]): PropertyKeyInfo =
 
 const METRICS = 'this daemon publishes no CloudWatch metrics (use the logger and `metrics` options of the library)';
 const UTILIZATION = 'KCL 3.x utilization-aware lease assignment is not implemented: leases are balanced by count, as in the KCL 2.x, with graceful handoff';
+const FANOUT_RETRIES =
+  'the largest of the three retry counts × `fanoutConfig.retryBackoffMillis` becomes `worker.fanout.registrationTimeoutMs`, the bound on registering the consumer and waiting for it to be ACTIVE (default 60 s); with fan-out only';
 const KCL3_TABLE = 'this daemon creates no KCL 3.x worker-metrics or coordinator-state table';
-const FANOUT = 'enhanced fan-out is not supported yet; the daemon polls with GetRecords';
 
 /**
  * Every key the Java MultiLang daemon (KCL 2.x/3.x) reads, exactly as it spells them (names are
@@ -65,16 +66,16 @@ export const MULTILANG_PROPERTY_KEYS: Readonly<Record<string, PropertyKeyInfo>> 
   leaseTableDeletionProtectionEnabled: unsupported('the lease table is created without deletion protection', 'false'),
   leaseTablePitrEnabled: unsupported('the lease table is created without point-in-time recovery', 'false'),
   shardSyncIntervalMillis: supported('`worker.shardSyncIntervalMs`; default 60,000'),
-  cleanupLeasesUponShardCompletion: supported('true only: finished shards\' leases are always cleaned up; false is ignored with a warning (the Java daemon ignores it silently)'),
-  ignoreUnexpectedChildShards: unsupported('not configurable: shard sync plans leases as the KCL\'s hierarchical shard syncer does', 'false'),
+  cleanupLeasesUponShardCompletion: supported("true only: finished shards' leases are always cleaned up; false is ignored with a warning (the Java daemon ignores it silently)"),
+  ignoreUnexpectedChildShards: unsupported("not configurable: shard sync plans leases as the KCL's hierarchical shard syncer does", 'false'),
   maxLeasesForWorker: supported('`worker.maxLeasesForWorker`; default unbounded'),
   maxLeasesToStealAtOneTime: supported('`worker.maxLeasesToStealAtOneTime`; default 1'),
   initialLeaseTableReadCapacity: noop('no effect in the Java daemon either: the lease table is always PAY_PER_REQUEST'),
   initialLeaseTableWriteCapacity: noop('no effect in the Java daemon either: the lease table is always PAY_PER_REQUEST'),
   leaseTableScanTotalSegments: unsupported('the lease table is read with an unsegmented scan', '0'),
   maxLeaseRenewalThreads: unsupported('renewals run concurrently (20 at a time) without threads', '20'),
-  listShardsBackoffTimeInMillis: unsupported('not configurable: a failed ListShards is retried at the next shard sync (at start, with the worker\'s start-up backoff)'),
-  maxListShardsRetryAttempts: unsupported('not configurable: a failed ListShards is retried at the next shard sync (at start, with the worker\'s start-up backoff)'),
+  listShardsBackoffTimeInMillis: unsupported("not configurable: a failed ListShards is retried at the next shard sync (at start, with the worker's start-up backoff)"),
+  maxListShardsRetryAttempts: unsupported("not configurable: a failed ListShards is retried at the next shard sync (at start, with the worker's start-up backoff)"),
 
   // Position
   initialPositionInStream: supported('`worker.initialPosition`: LATEST (default, as in effect in the Java daemon), TRIM_HORIZON, or AT_TIMESTAMP with `initialPositionInStreamExtended`'),
@@ -83,7 +84,7 @@ export const MULTILANG_PROPERTY_KEYS: Readonly<Record<string, PropertyKeyInfo>> 
   // Coordinator
   parentShardPollIntervalMillis: noop('the worker starts a child shard as soon as a shard sync or lease scan sees its parents finished'),
   skipShardSyncAtWorkerInitializationIfLeasesExist: unsupported('the worker always syncs shards at start', 'false'),
-  schedulerInitializationBackoffTimeMillis: unsupported('start-up retries use the worker\'s own backoff'),
+  schedulerInitializationBackoffTimeMillis: unsupported("start-up retries use the worker's own backoff"),
   shardPrioritization: unsupported('shards are not prioritized'),
   clientVersionConfig: unsupported(
     'this daemon speaks the KCL 2.x lease protocol (with graceful handoff): run it next to Java KCL 3.x workers only in CLIENT_VERSION_CONFIG_COMPATIBLE_WITH_2X',
@@ -104,18 +105,20 @@ export const MULTILANG_PROPERTY_KEYS: Readonly<Record<string, PropertyKeyInfo>> 
   metricsEnabledDimensions: unsupported(METRICS),
 
   // Retrieval
-  retrievalMode: supported('POLLING; FANOUT (and DEFAULT where the Java daemon would choose fan-out) warn and poll'),
+  retrievalMode: supported(
+    "`worker.retrieval`: FANOUT → `'fanout'` (enhanced fan-out, SubscribeToShard over HTTP/2); POLLING → `'polling'`; DEFAULT → fan-out unless a polling key is set, as in the Java daemon; absent → polling (the Java daemon reads an absent key as DEFAULT; write it to get its choice)",
+  ),
   maxRecords: supported('`worker.maxRecords`, 1 to 10,000; default 10,000'),
   idleTimeBetweenReadsInMillis: supported('`worker.idleTimeBetweenReadsMs`; default 1,500; below 200 is raised to 200, as in the Java daemon'),
   retryGetRecordsInSeconds: unsupported('GetRecords calls are not retried in parallel'),
   maxGetRecordsThreadPool: unsupported('GetRecords calls are not retried in parallel'),
   millisBehindLatestThresholdForReducedTps: unsupported('reads near the tip are not slowed down beyond idleTimeBetweenReadsInMillis', '0'),
-  'fanoutConfig.consumerArn': unsupported(FANOUT),
-  'fanoutConfig.consumerName': unsupported(FANOUT),
-  'fanoutConfig.maxDescribeStreamSummaryRetries': unsupported(FANOUT),
-  'fanoutConfig.maxDescribeStreamConsumerRetries': unsupported(FANOUT),
-  'fanoutConfig.registerStreamConsumerRetries': unsupported(FANOUT),
-  'fanoutConfig.retryBackoffMillis': unsupported(FANOUT),
+  'fanoutConfig.consumerArn': supported('`worker.fanout.consumerArn`: a consumer registered beforehand, never registered by the daemon; with fan-out only'),
+  'fanoutConfig.consumerName': supported('`worker.fanout.consumerName`; default `applicationName`; with fan-out only'),
+  'fanoutConfig.maxDescribeStreamSummaryRetries': supported(FANOUT_RETRIES),
+  'fanoutConfig.maxDescribeStreamConsumerRetries': supported(FANOUT_RETRIES),
+  'fanoutConfig.registerStreamConsumerRetries': supported(FANOUT_RETRIES),
+  'fanoutConfig.retryBackoffMillis': supported('`worker.fanout.registrationPollMs`, the pause between registration calls; default 1,000; with fan-out only'),
 
   // KCL 3.x
   gracefulLeaseHandoffTimeoutMillis: supported('`worker.handoffTimeoutMs`; default 30,000'),
@@ -179,11 +182,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     }
     previous = current;
   }
-  return previous[b.length];
+  return previous[b.length]!;
 }
 
 /**

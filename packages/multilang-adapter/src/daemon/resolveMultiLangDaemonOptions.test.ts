@@ -3,7 +3,7 @@ import type { MultiLangDaemonOptions } from './MultiLangDaemonOptions';
 import { resolveMultiLangDaemonOptions } from './resolveMultiLangDaemonOptions';
 
 const worker = { applicationName: 'app', streamName: 'stream' };
-const resolve = (input: Partial<MultiLangDaemonOptions> & Record<string, unknown>): unknown => resolveMultiLangDaemonOptions({ executableName: 'node app.js', worker, ...input } as MultiLangDaemonOptions);
+const resolve = (input: Partial<MultiLangDaemonOptions> & Record<string, unknown>): unknown => resolveMultiLangDaemonOptions({ executableName: 'node app.js', worker, ...input });
 
 describe('resolveMultiLangDaemonOptions', () => {
   it('fills the defaults', () => {

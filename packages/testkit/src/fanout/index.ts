@@ -1,0 +1,3 @@
+export { startFanOutFront } from './startFanOutFront';
+export { FanOutFrontOptionsError } from './types';
+export type { FanOutEndReason, FanOutFront, FanOutFrontOptions, FanOutStats, FanOutSubscriptionInfo } from './types';
