@@ -1,6 +1,13 @@
 /**
- * Worker benchmark. Prints `bench: <name> <value> <unit>` lines; every ratio (unit `x`) compares
- * with a peer measured in the same run, over the same records, at the same concurrency.
+ * Worker benchmark. Prints `bench: <name> <value> <unit> -- <peer and conditions>` lines; every
+ * ratio (unit `x`) compares with a peer measured in the same run, over the same records, at the
+ * same concurrency, or with a figure `modelled` from the KCL's timers.
+ *
+ * 0. `limits` (bench/workerUnderLimits.ts, first): AWS's read limits enforced by testkit's limits
+ *    front (5 GetRecords/s, 2 MiB/s per shard): catch-up records/s as a fraction of the read limit
+ *    next to a raw GetRecords loop, and put → handler latency p50/p99 at the default idle time.
+ *    Parts 1 and 2 below run against UNLIMITED kinesalite: they measure the client's cost per
+ *    record, not what AWS allows (their lines say so).
  *
  * Rounds: each round runs every contender once, in an order that rotates from round to round,
  * each with fresh SDK clients (the worker also with a fresh lease table, read from TRIM_HORIZON).
@@ -8,7 +15,7 @@
  * `peer time / worker time` within the round (neighbouring runs share the machine's load, which
  * drifts between rounds on a shared machine).
  *
- * 1. Plain records (`worker-vs-raw-getrecords`): records/s delivered to a no-op `handler` by ONE
+ * 1. Plain records (`worker-unlimited-plain-vs-raw-getrecords`): records/s delivered to a no-op `handler` by ONE
  *    Worker with autoCheckpoint (one checkpoint write per batch), and without (`autoCheckpoint:
  *    false`), versus the raw SDK loop: per shard, one concurrent loop of GetShardIterator
  *    (TRIM_HORIZON) then GetRecords back-to-back with Limit 10,000 and NextShardIterator (no
@@ -19,7 +26,7 @@
  *    creation, shard sync and the lease scan of `start()` (printed alone as
  *    `worker-startup-to-first-lease`). Timed on both sides: GetShardIterator, every GetRecords,
  *    the processing; for the worker also the takes of its other three leases and its checkpoints.
- * 2. KPL-aggregated records (`worker-aggregated-vs-raw-deaggregate`): 100 B user records in
+ * 2. KPL-aggregated records (`worker-unlimited-aggregated-vs-raw-deaggregate`): 100 B user records in
  *    ≤ 50 KiB aggregates (ShardAggregator, so each lands on the shard that owns its keys); user
  *    records/s of the worker (which deaggregates) versus the same raw loop deaggregating each
  *    response with `Deaggregator.deaggregateAll` (@shardline/kpl-aggregation) with the checks
@@ -38,10 +45,10 @@
  * so that neither emulator's CPU sits in the measured process and dynalite's
  * work for the worker does not queue behind kinesalite's (they still share the machine's cores).
  *
- * BENCH_RECORDS (160,000), BENCH_AGGREGATED_RECORDS (400,000), BENCH_ROUNDS (5; aggregated runs are
- * short, one large GetRecords per shard, so they get BENCH_AGGREGATED_ROUNDS, 9), BENCH_WINDOW_MS
+ * BENCH_RECORDS (160,000), BENCH_AGGREGATED_RECORDS (400,000), BENCH_ROUNDS (3; aggregated runs are
+ * short, one large GetRecords per shard, so they get BENCH_AGGREGATED_ROUNDS, 5), BENCH_WINDOW_MS
  * (60,000; one shard sync falls in a 60 s window) tune the run. Diagnostics: BENCH_PARTS
- * (plain,aggregated,leases), BENCH_ONLY=<contender>, BENCH_TRACE=1 (time, CPU and GC of each run on
+ * (limits,plain,aggregated,leases), BENCH_ONLY=<contender>, BENCH_TRACE=1 (time, CPU and GC of each run on
  * stderr) or 2 (also a timeline of each worker run), BENCH_RETRIEVAL='<json>' (the worker
  * contenders get `new PollingRetrieval({ client, ...json })`, e.g. `{"maxPrefetchBatches":1}`;
  * not the default worker, so its lines are then not the worker's figures).
@@ -49,35 +56,39 @@
 import { randomBytes } from 'node:crypto';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
-import { createDynamoDbClient, createKinesisClient, type HashKeyRange, parseHashKeyRange } from '@shardline/core';
+import { createDynamoDbClient, createKinesisClient, type HashKeyRange, listShards, parseHashKeyRange } from '@shardline/core';
 import { Deaggregator, type KinesisRecord, ShardAggregator, ShardMap, type UserRecord } from '@shardline/kpl-aggregation';
 import { createStream, type EmulatorProcess, injectFaults, listAllShards, startEmulatorProcess, stopEmulatorProcess, uniqueName } from '@shardline/testkit';
 import { PollingRetrieval, Worker } from '../src';
+import { limitedRecords } from './workerUnderLimits';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const N = Number(process.env.BENCH_RECORDS ?? 160_000);
 const AGGREGATED_N = Number(process.env.BENCH_AGGREGATED_RECORDS ?? 400_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** Aggregated runs are short (one large GetRecords per shard), so they get more rounds. */
-const AGGREGATED_ROUNDS = Number(process.env.BENCH_AGGREGATED_ROUNDS ?? 9);
+const AGGREGATED_ROUNDS = Number(process.env.BENCH_AGGREGATED_ROUNDS ?? 5);
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 60_000);
 const SHARDS = 4;
 const IDLE_SHARDS = 8;
 const F = 10_000;
 const EPSILON = 25;
 const RUN_TIMEOUT_MS = 120_000;
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'plain,aggregated,leases').split(','));
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'limits,plain,aggregated,leases').split(','));
 /** BENCH_TRACE=1: each run's time and parent CPU on stderr; 2: also a timeline of each worker run. */
 const TRACE = Number(process.env.BENCH_TRACE ?? 0) >= 1;
 const TIMELINE = Number(process.env.BENCH_TRACE ?? 0) >= 2;
 /** BENCH_RETRIEVAL='{"maxPrefetchBatches":1}': the worker contenders use a PollingRetrieval with these read options (diagnostics; not the default worker). */
 const RETRIEVAL = process.env.BENCH_RETRIEVAL ? (JSON.parse(process.env.BENCH_RETRIEVAL) as Omit<ConstructorParameters<typeof PollingRetrieval>[0], 'client'>) : undefined;
 
-function print(name: string, value: number, unit: string): void {
+function print(name: string, value: number, unit: string, conditions: string): void {
   const digits = unit === 'x' ? 2 : Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
-  console.log(`bench: ${name} ${value.toFixed(digits)} ${unit}`);
+  console.log(`bench: ${name} ${value.toFixed(digits)} ${unit} -- ${conditions}`);
 }
+
+/** What the unlimited parts measure: kinesalite enforces no AWS limit, so these are the client's cost per record. */
+const UNLIMITED = 'UNLIMITED kinesalite (no AWS read limits: measures the cost per record in the client, not what AWS allows), kinesalite and dynalite in their own processes';
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -109,7 +120,6 @@ function sleep(ms: number): Promise<void> {
 }
 
 // ------------------------------------------------------------------ emulators in child processes
-
 
 // ------------------------------------------------------------------ setup (not measured)
 
@@ -176,12 +186,7 @@ function randomRecords(count: number): (UserRecord & { readonly data: Buffer })[
  * default (`outOfRange: 'report'`), and sub-records flagged outside the shard are not counted, as
  * the worker skips them. Returns seconds and the user records seen.
  */
-async function rawLoop(
-  kinesis: KinesisClient,
-  streamName: string,
-  perShard: Map<string, number>,
-  ranges?: ReadonlyMap<string, HashKeyRange>,
-): Promise<{ seconds: number; userRecords: number }> {
+async function rawLoop(kinesis: KinesisClient, streamName: string, perShard: Map<string, number>, ranges?: ReadonlyMap<string, HashKeyRange>): Promise<{ seconds: number; userRecords: number }> {
   let userRecords = 0;
   const cpu = process.cpuUsage();
   const gcBefore = gcMs;
@@ -230,7 +235,7 @@ async function workerRun(endpoints: Endpoints, streamName: string, expected: num
   const trace = (what: string): void => void (TIMELINE && console.error(`  +${(performance.now() - t0).toFixed(1)} ms ${what}`));
   if (TIMELINE) {
     injectFaults(kinesis, {
-      before: ({ commandName, input }) => trace(`> ${commandName} ${String(input.ShardId ?? '')}`),
+      before: ({ commandName, input }) => trace(`> ${commandName} ${(input.ShardId as string | undefined) ?? ''}`),
       after: ({ commandName }, output) => trace(`< ${commandName} ${(output.Records as unknown[] | undefined)?.length ?? ''}`),
     });
     injectFaults(dynamo, { before: ({ commandName, input }) => trace(`> ${commandName} ${commandName === 'UpdateItemCommand' ? classifyUpdate(input) : ''}`) });
@@ -295,7 +300,7 @@ type UpdateKind = 'renewal' | 'checkpoint' | 'other-update';
 
 /** Which lease write an UpdateItem is, from its expression (see LeaseTable). */
 function classifyUpdate(input: Record<string, unknown>): UpdateKind {
-  const expression = String(input.UpdateExpression ?? '');
+  const expression = (input.UpdateExpression as string | undefined) ?? '';
   if (/#checkpoint = /.test(expression) || /#pendingCheckpoint = /.test(expression)) return 'checkpoint';
   // A renewal writes only the counter (conditioned on owner and counter).
   if (/^SET #leaseCounter = :v\d+$/.test(expression)) return 'renewal';
@@ -368,20 +373,21 @@ async function plainRecords(endpoints: Endpoints, setup: KinesisClient): Promise
   const raw = median(seconds.get('raw')!);
   const ours = median(seconds.get('worker')!);
   const noCheckpoint = median(seconds.get('worker-no-checkpoint')!);
-  print('worker-plain', N / ours, 'records/s');
-  print('raw-getrecords-plain', N / raw, 'records/s');
-  print('worker-vs-raw-getrecords', pairedRatio(seconds, 'raw', 'worker'), 'x');
-  print('worker-no-checkpoint-plain', N / noCheckpoint, 'records/s');
-  print('worker-no-checkpoint-vs-raw-getrecords', pairedRatio(seconds, 'raw', 'worker-no-checkpoint'), 'x');
-  print('worker-checkpoints-per-run', median(checkpointsPerRun), 'writes');
-  print('worker-batches-per-run', median(batchesPerRun), 'batches');
-  print('worker-startup-to-first-lease', median(startup), 'ms');
+  const c = `${N} records of 100 B over ${SHARDS} shards from TRIM_HORIZON, Limit 10,000, median of ${ROUNDS} rotating rounds; ${UNLIMITED}`;
+  print('worker-unlimited-plain', N / ours, 'records/s', `one Worker, handler + auto-checkpoint; ${c}`);
+  print('worker-unlimited-plain-raw-getrecords', N / raw, 'records/s', `raw GetRecords loop, one per shard, back-to-back; ${c}`);
+  print('worker-unlimited-plain-vs-raw-getrecords', pairedRatio(seconds, 'raw', 'worker'), 'x', `raw GetRecords loop at the same concurrency (one per shard); ${c}`);
+  print('worker-unlimited-no-checkpoint-plain', N / noCheckpoint, 'records/s', `one Worker without checkpoints; ${c}`);
+  print('worker-unlimited-no-checkpoint-plain-vs-raw-getrecords', pairedRatio(seconds, 'raw', 'worker-no-checkpoint'), 'x', `raw GetRecords loop at the same concurrency; ${c}`);
+  print('worker-checkpoints-per-run', median(checkpointsPerRun), 'writes', `checkpoint writes in one plain run; ${c}`);
+  print('worker-batches-per-run', median(batchesPerRun), 'batches', `batches handed to the handler in one plain run; ${c}`);
+  print('worker-startup-to-first-lease', median(startup), 'ms', `start() to the first lease held (table creation, shard sync, first scan); ${c}`);
 }
 
 async function aggregatedRecords(endpoints: Endpoints, setup: KinesisClient): Promise<void> {
   const streamName = uniqueName('bench-aggregated');
   await createStream(setup, streamName, SHARDS);
-  const aggregator = new ShardAggregator<UserRecord>(await ShardMap.fromStream(setup, { streamName }), { maxAggregateBytes: 51_200 });
+  const aggregator = new ShardAggregator<UserRecord>(new ShardMap(await listShards(setup, { streamName }, true)), { maxAggregateBytes: 51_200 });
   const kinesisRecords: KinesisRecord[] = [];
   for (const r of randomRecords(AGGREGATED_N)) {
     const done = aggregator.add(r);
@@ -418,9 +424,10 @@ async function aggregatedRecords(endpoints: Endpoints, setup: KinesisClient): Pr
   );
   const raw = median(seconds.get('raw-deaggregate')!);
   const ours = median(seconds.get('worker')!);
-  print('worker-aggregated', AGGREGATED_N / ours, 'user-records/s');
-  print('raw-getrecords-deaggregate', AGGREGATED_N / raw, 'user-records/s');
-  print('worker-aggregated-vs-raw-deaggregate', pairedRatio(seconds, 'raw-deaggregate', 'worker'), 'x');
+  const c = `${AGGREGATED_N} user records of 100 B in <= 50 KiB KPL aggregates over ${SHARDS} shards, MD5 and range checks on both sides, median of ${AGGREGATED_ROUNDS} rotating rounds; ${UNLIMITED}`;
+  print('worker-unlimited-aggregated', AGGREGATED_N / ours, 'user-records/s', `one Worker (deaggregates); ${c}`);
+  print('worker-unlimited-aggregated-raw-deaggregate', AGGREGATED_N / raw, 'user-records/s', `raw GetRecords loop + Deaggregator.deaggregateAll; ${c}`);
+  print('worker-unlimited-aggregated-vs-raw-deaggregate', pairedRatio(seconds, 'raw-deaggregate', 'worker'), 'x', `raw GetRecords loop deaggregating with the same checks; ${c}`);
 }
 
 async function leaseRequests(endpoints: Endpoints, setup: KinesisClient): Promise<void> {
@@ -467,20 +474,22 @@ async function leaseRequests(endpoints: Endpoints, setup: KinesisClient): Promis
     const other = delta('dynamodb') - delta('renewal') - delta('ScanCommand') - delta('checkpoint');
     const kclRenewals = 60_000 / (Math.floor(F / 3) - EPSILON);
     const kclScans = 60_000 / (2 * (F + EPSILON)) / IDLE_SHARDS;
-    print('lease-window', minutes * 60, 's');
-    print('leases-held', held, 'leases');
-    print('dynamodb-requests-per-lease-minute', delta('dynamodb') / leaseMinutes, 'req');
-    print('renewals-per-lease-minute', delta('renewal') / leaseMinutes, 'req');
-    print('taker-scans-per-lease-minute', takerScans / leaseMinutes, 'req');
-    print('shard-sync-scans-per-lease-minute', syncScans / leaseMinutes, 'req');
-    print('checkpoints-per-lease-minute', delta('checkpoint') / leaseMinutes, 'req');
-    print('other-dynamodb-requests-per-lease-minute', other / leaseMinutes, 'req');
-    print('modelled-kcl-dynamodb-requests-per-lease-minute', kclRenewals + kclScans, 'req');
-    print('modelled-kcl-renewals-per-lease-minute', kclRenewals, 'req');
-    print('modelled-kcl-taker-scans-per-lease-minute', kclScans, 'req');
-    print('dynamodb-requests-vs-modelled-kcl', delta('dynamodb') / leaseMinutes / (kclRenewals + kclScans), 'x');
-    print('renewals-vs-modelled-kcl', delta('renewal') / leaseMinutes / kclRenewals, 'x');
-    print('taker-scans-vs-modelled-kcl', takerScans / leaseMinutes / kclScans, 'x');
+    const c = `one Worker holding the ${IDLE_SHARDS} leases of an idle ${IDLE_SHARDS}-shard stream, failoverTimeMs ${F}, requests counted on its DynamoDB client over ${(minutes * 60).toFixed(0)} s; dynalite in its own process`;
+    const model = `modelled from the KCL timers: renew every F/3 - eps = ${Math.floor(F / 3) - EPSILON} ms per lease, a taker scan every 2(F + eps) = ${2 * (F + EPSILON)} ms per worker (renewer and taker only)`;
+    print('lease-window', minutes * 60, 's', c);
+    print('leases-held', held, 'leases', c);
+    print('dynamodb-requests-per-lease-minute', delta('dynamodb') / leaseMinutes, 'req', c);
+    print('dynamodb-requests-per-lease-minute-kcl-modelled', kclRenewals + kclScans, 'req', model);
+    print('dynamodb-requests-per-lease-minute-vs-kcl-modelled', delta('dynamodb') / leaseMinutes / (kclRenewals + kclScans), 'x', 'ours / modelled KCL (lower is cheaper)');
+    print('renewals-per-lease-minute', delta('renewal') / leaseMinutes, 'req', c);
+    print('renewals-per-lease-minute-kcl-modelled', kclRenewals, 'req', model);
+    print('renewals-per-lease-minute-vs-kcl-modelled', delta('renewal') / leaseMinutes / kclRenewals, 'x', 'ours / modelled KCL');
+    print('taker-scans-per-lease-minute', takerScans / leaseMinutes, 'req', c);
+    print('taker-scans-per-lease-minute-kcl-modelled', kclScans, 'req', model);
+    print('taker-scans-per-lease-minute-vs-kcl-modelled', takerScans / leaseMinutes / kclScans, 'x', 'ours / modelled KCL: our takerIntervalMs is F/4, the price of failover within F + F/4');
+    print('shard-sync-scans-per-lease-minute', syncScans / leaseMinutes, 'req', c);
+    print('checkpoints-per-lease-minute', delta('checkpoint') / leaseMinutes, 'req', c);
+    print('other-dynamodb-requests-per-lease-minute', other / leaseMinutes, 'req', c);
   } finally {
     await worker.stop();
     kinesis.destroy();
@@ -492,11 +501,17 @@ async function main(): Promise<void> {
   const benchStarted = performance.now();
   let kinesalite: EmulatorProcess | undefined;
   let dynalite: EmulatorProcess | undefined;
+  let limited: EmulatorProcess | undefined;
   try {
-    [kinesalite, dynalite] = await Promise.all([startEmulatorProcess('kinesis'), startEmulatorProcess('dynamodb')]);
+    [kinesalite, dynalite, limited] = await Promise.all([
+      startEmulatorProcess('kinesis'),
+      startEmulatorProcess('dynamodb'),
+      PARTS.has('limits') ? startEmulatorProcess('kinesis', { limits: true }) : undefined,
+    ]);
     const endpoints = { kinesis: kinesalite.endpoint, dynamodb: dynalite.endpoint };
     const setup = createKinesisClient({ endpoint: endpoints.kinesis, env: {}, maxAttempts: 3 });
     try {
+      if (limited) await limitedRecords({ kinesis: limited.endpoint, kinesisUnlimited: limited.unlimitedEndpoint, dynamodb: dynalite.endpoint }, print);
       if (PARTS.has('plain')) await plainRecords(endpoints, setup);
       if (PARTS.has('aggregated')) await aggregatedRecords(endpoints, setup);
       if (PARTS.has('leases')) await leaseRequests(endpoints, setup);
@@ -504,7 +519,7 @@ async function main(): Promise<void> {
       setup.destroy();
     }
   } finally {
-    await Promise.all([stopEmulatorProcess(kinesalite), stopEmulatorProcess(dynalite)]);
+    await Promise.all([stopEmulatorProcess(kinesalite), stopEmulatorProcess(dynalite), stopEmulatorProcess(limited)]);
   }
   console.error(`bench took ${((performance.now() - benchStarted) / 1000).toFixed(0)} s`);
 }

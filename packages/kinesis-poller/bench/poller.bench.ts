@@ -1,39 +1,73 @@
 /**
- * Records/s through the Poller (handler does nothing) versus a raw GetRecords loop on the same
- * stream, in the same run, against kinesalite in this process. Prints `bench: <name> <value> <unit>`.
- *   poller-plain / raw-getrecords: 100 B plain records over 4 shards, both reading every shard in
- *     parallel from TRIM_HORIZON with Limit 10,000; the raw loop calls GetRecords back-to-back with
- *     NextShardIterator. Rounds alternate; the best round of each counts (target ≥ 0.9×).
- *   poller-aggregated: 100 B user records in ~50 KiB KPL aggregates, deaggregated (MD5 verified).
- * BENCH_RECORDS (default 200,000) and BENCH_ROUNDS (default 5) tune the run.
+ * The Poller against Kinesis's read limits: kinesalite in a child process of its own behind
+ * testkit's limits front (5 GetRecords calls/s and 2 MiB/s per shard, AWS's values, answered with
+ * ProvisionedThroughputExceededException as Kinesis does), next to a raw GetRecords loop at the
+ * same concurrency (one loop per shard). Prints `bench: <name> <value> <unit> -- <peer and conditions>`.
+ *
+ * 1. Catch-up throughput: a backlog of 1,000-byte records (16-char keys) on a 2-shard stream, written
+ *    beforehand past the front (not limited, not timed), read from TRIM_HORIZON with GetRecords
+ *    Limit 10,000 (the default of both) by the Poller (its defaults, no-op handler) and by the raw
+ *    loop (GetRecords back-to-back, 200 ms after a throttle — the best a simple loop can pace
+ *    itself). A 10 MB answer is allowed at once and then blocks its shard for 5 s (the documented
+ *    behaviour), so the rate counts, per shard, the records after the first answer over the time
+ *    from the first answer to the last record: the sustained rate, comparable with the limit.
+ *    Shown as records/s and as a fraction of the read limit (2 MiB/s per shard over these records).
+ *    Rounds alternate who goes first; the shard's read debt is let run out between runs; medians,
+ *    ratios are medians of per-round ratios.
+ * 2. Latency put → handler at the Poller's default idle time (1 s between calls once caught up):
+ *    one PutRecords of one record every 50 ms through the front, read from LATEST; p50 and p99 of
+ *    handler time − put start (same process clock), next to the raw loop calling GetRecords every
+ *    200 ms (the 5 calls/s limit) and handing records over on return. One consumer at a time (both
+ *    share the shard's call budget on AWS too), alternating.
+ *
+ * BENCH_RECORDS_PER_SHARD (30,000: three full answers), BENCH_ROUNDS (3), BENCH_LATENCY_MS (8,000 per run).
  */
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { createKinesisClient } from '@shardline/core';
-import { type KinesisRecord, ShardAggregator, ShardMap, type UserRecord } from '@shardline/kpl-aggregation';
-import { createStream, startEmulators } from '@shardline/testkit';
+import { createStream, fetchLimitsStats, listAllShards, startEmulatorProcess, stopEmulatorProcess, uniqueName } from '@shardline/testkit';
 import { randomBytes } from 'node:crypto';
 import { Poller } from '../src';
 
-const N = Number(process.env.BENCH_RECORDS ?? 200_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const SHARDS = 4;
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-function print(name: string, value: number, unit: string): void {
-  const digits = unit === 'x' ? 2 : value >= 100 ? 0 : 1;
-  console.log(`bench: ${name} ${value.toFixed(digits)} ${unit}`);
+const PER_SHARD = Number(process.env.BENCH_RECORDS_PER_SHARD ?? 30_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 8_000);
+const SHARDS = 2;
+const DATA_BYTES = 1_000;
+const KEY_CHARS = 16;
+const READ_BYTES_PER_S = 2 * 1024 * 1024;
+const RECORD_BYTES = DATA_BYTES + KEY_CHARS;
+/** The read limit in these records: the byte limit binds (5 calls × 10,000 records would allow more). */
+const LIMIT_RECORDS_PER_S = Math.min(5 * 10_000, READ_BYTES_PER_S / RECORD_BYTES) * SHARDS;
+
+function print(name: string, value: number, unit: string, conditions: string): void {
+  const digits = unit === 'x' ? 2 : Math.abs(value) >= 100 ? 0 : 1;
+  console.log(`bench: ${name} ${value.toFixed(digits)} ${unit} -- ${conditions}`);
 }
 
-/**
- * Puts entries in calls of at most 500 records and 4 MB, 4 calls in flight, retrying a failed
- * call (setup is not measured); returns how many landed on each shard.
- */
-async function put(kinesis: KinesisClient, streamName: string, entries: PutRecordsRequestEntry[]): Promise<Map<string, number>> {
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length === 0 ? NaN : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const isThrottle = (error: unknown): boolean => (error as { name?: string }).name === 'ProvisionedThroughputExceededException';
+
+/** Puts entries in calls of at most 500 records and 1 MiB, 4 in flight, retrying a failed call (setup, not measured). */
+async function put(kinesis: KinesisClient, streamName: string, entries: PutRecordsRequestEntry[]): Promise<void> {
   const chunks: PutRecordsRequestEntry[][] = [];
   let chunk: PutRecordsRequestEntry[] = [];
   let bytes = 0;
   for (const e of entries) {
     const size = e.Data!.length + e.PartitionKey!.length;
-    if (chunk.length === 500 || bytes + size > 4_000_000) {
+    if (chunk.length === 500 || (chunk.length > 0 && bytes + size > 1024 * 1024)) {
       chunks.push(chunk);
       chunk = [];
       bytes = 0;
@@ -42,126 +76,232 @@ async function put(kinesis: KinesisClient, streamName: string, entries: PutRecor
     bytes += size;
   }
   if (chunk.length) chunks.push(chunk);
-  const perShard = new Map<string, number>();
-  const worker = async () => {
+  const putter = async (): Promise<void> => {
     for (let c = chunks.shift(); c; c = chunks.shift()) {
       for (let attempt = 1; ; attempt++) {
         try {
           const out = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: c }));
           if (out.FailedRecordCount) throw new Error(`${out.FailedRecordCount} records failed`);
-          for (const r of out.Records!) perShard.set(r.ShardId!, (perShard.get(r.ShardId!) ?? 0) + 1);
           break;
         } catch (error) {
           if (attempt >= 5) throw error;
-          await new Promise((r) => setTimeout(r, 100 * attempt));
+          await sleep(100 * attempt);
         }
       }
     }
   };
-  await Promise.all([worker(), worker(), worker(), worker()]);
-  return perShard;
+  await Promise.all([putter(), putter(), putter(), putter()]);
 }
 
-/** The raw loop: per shard, GetShardIterator then GetRecords back-to-back until the shard's records are read. */
-async function rawLoop(kinesis: KinesisClient, streamName: string, perShard: Map<string, number>): Promise<number> {
-  const started = performance.now();
-  await Promise.all(
-    [...perShard].map(async ([shardId, expected]) => {
-      let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
-      let n = 0;
-      while (n < expected) {
-        const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-        n += out.Records?.length ?? 0;
-        iterator = out.NextShardIterator;
-      }
-    }),
-  );
-  return (performance.now() - started) / 1000;
-}
+/** Per shard: records after the first answer over the time from the first answer to the last record. */
+class ShardClock {
+  private first = new Map<string, { at: number; records: number }>();
+  private last = new Map<string, { at: number; total: number }>();
 
-/** The poller from TRIM_HORIZON with a handler that only counts; seconds until `expected` records came. */
-async function pollerRun(kinesis: KinesisClient, streamName: string, expected: number): Promise<number> {
-  const started = performance.now();
-  const poller = new Poller({ client: kinesis, streamName, startingPosition: 'TRIM_HORIZON', shardSyncIntervalMs: 0 });
-  let n = 0;
-  let elapsed = 0;
-  await poller.run((batch) => {
-    n += batch.records.length;
-    if (n >= expected && elapsed === 0) {
-      elapsed = (performance.now() - started) / 1000;
-      void poller.stop();
-    }
-  });
-  if (n !== expected) throw new Error(`poller read ${n} of ${expected}`);
-  return elapsed;
-}
+  seen(shardId: string, records: number, at = performance.now()): void {
+    if (records === 0) return;
+    if (!this.first.has(shardId)) this.first.set(shardId, { at, records });
+    const l = this.last.get(shardId);
+    this.last.set(shardId, { at, total: (l?.total ?? 0) + records });
+  }
 
-async function main(): Promise<void> {
-  const emulators = await startEmulators({ dynamodb: false });
-  const client = () => createKinesisClient({ env: emulators.env, maxAttempts: 1 });
-  const setup = client();
-  try {
-    // --- plain records -----------------------------------------------------------------------
-    const plain = 'bench-plain';
-    await createStream(setup, plain, SHARDS);
-    const putStarted = performance.now();
-    const perShard = await put(
-      setup,
-      plain,
-      Array.from({ length: N }, () => ({ PartitionKey: randomBytes(8).toString('hex'), Data: randomBytes(100) })),
-    );
-    console.error(`put ${N} plain records in ${((performance.now() - putStarted) / 1000).toFixed(1)} s`);
-    const raw: number[] = [];
-    const ours: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const contenders = [
-        [raw, (k: KinesisClient) => rawLoop(k, plain, perShard)],
-        [ours, (k: KinesisClient) => pollerRun(k, plain, N)],
-      ] as const;
-      // Alternate who goes first, so that neither always runs on a warmer (or busier) machine.
-      for (const [runs, run] of round % 2 === 0 ? contenders : [...contenders].reverse()) {
-        const k = client();
-        runs.push(await run(k));
-        k.destroy();
-      }
-      console.error(`round ${round + 1}: raw ${(N / raw[round]!).toFixed(0)} records/s, poller ${(N / ours[round]!).toFixed(0)} records/s`);
-    }
-    const bestRaw = Math.min(...raw);
-    const bestOurs = Math.min(...ours);
-    print('poller-plain', N / bestOurs, 'records/s');
-    print('raw-getrecords', N / bestRaw, 'records/s');
-    print('poller-vs-raw-getrecords', bestRaw / bestOurs, 'x');
+  total(): number {
+    return [...this.last.values()].reduce((s, l) => s + l.total, 0);
+  }
 
-    // --- aggregated records ------------------------------------------------------------------
-    const aggregated = 'bench-aggregated';
-    await createStream(setup, aggregated, SHARDS);
-    const aggregator = new ShardAggregator<UserRecord>(await ShardMap.fromStream(setup, { streamName: aggregated }), { maxAggregateBytes: 51_200 });
-    const kinesisRecords: KinesisRecord[] = [];
-    for (let i = 0; i < N; i++) {
-      const done = aggregator.add({ partitionKey: randomBytes(8).toString('hex'), data: randomBytes(100) });
-      if (done) kinesisRecords.push(done);
+  /** Sum over shards of each shard's sustained records/s. */
+  rate(): number {
+    let sum = 0;
+    for (const [shardId, f] of this.first) {
+      const l = this.last.get(shardId)!;
+      if (l.at > f.at) sum += (l.total - f.records) / ((l.at - f.at) / 1000);
     }
-    kinesisRecords.push(...aggregator.flushAll());
-    await put(
-      setup,
-      aggregated,
-      kinesisRecords.map((k) => ({ PartitionKey: k.partitionKey, ExplicitHashKey: k.explicitHashKey, Data: k.data })),
-    );
-    const aggRuns: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const k = client();
-      aggRuns.push(await pollerRun(k, aggregated, N));
-      k.destroy();
-    }
-    print('poller-aggregated', N / Math.min(...aggRuns), 'user-records/s');
-    console.error(`(${kinesisRecords.length} Kinesis records of ~${Math.round(N / kinesisRecords.length)} user records each)`);
-  } finally {
-    setup.destroy();
-    await emulators.stop();
+    return sum;
   }
 }
 
-void main().catch((error: unknown) => {
+/** The raw loop: per shard, GetRecords back-to-back from TRIM_HORIZON, 200 ms after a throttle. */
+async function rawCatchUp(kinesis: KinesisClient, streamName: string, shardIds: readonly string[]): Promise<number> {
+  const clock = new ShardClock();
+  await Promise.all(
+    shardIds.map(async (shardId) => {
+      let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      let n = 0;
+      while (n < PER_SHARD) {
+        try {
+          const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+          const got = out.Records?.length ?? 0;
+          n += got;
+          clock.seen(shardId, got);
+          iterator = out.NextShardIterator;
+        } catch (error) {
+          if (!isThrottle(error)) throw error;
+          await sleep(200);
+        }
+      }
+    }),
+  );
+  if (clock.total() !== PER_SHARD * SHARDS) throw new Error(`raw loop read ${clock.total()}`);
+  return clock.rate();
+}
+
+/** The Poller with its defaults from TRIM_HORIZON, no-op handler, until the backlog is read. */
+async function pollerCatchUp(kinesis: KinesisClient, streamName: string): Promise<number> {
+  const clock = new ShardClock();
+  const expected = PER_SHARD * SHARDS;
+  const poller = new Poller({ client: kinesis, streamName, startingPosition: 'TRIM_HORIZON', shardSyncIntervalMs: 0 });
+  let n = 0;
+  await poller.run((batch) => {
+    clock.seen(batch.shardId, batch.records.length);
+    n += batch.records.length;
+    if (n >= expected) void poller.stop();
+  });
+  if (n !== expected) throw new Error(`poller read ${n} of ${expected}`);
+  return clock.rate();
+}
+
+/** One record every 50 ms for `ms` (through the front), each carrying its put start time. */
+async function produce(kinesis: KinesisClient, streamName: string, ms: number): Promise<number> {
+  const end = performance.now() + ms;
+  let sent = 0;
+  while (performance.now() < end) {
+    const data = Buffer.alloc(100);
+    data.writeDoubleLE(performance.now(), 0);
+    await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: [{ PartitionKey: randomBytes(8).toString('hex'), Data: data }] }));
+    sent++;
+    await sleep(50);
+  }
+  return sent;
+}
+
+const latencyOf = (data: Uint8Array, now: number): number => now - Buffer.from(data.buffer, data.byteOffset, data.length).readDoubleLE(0);
+
+async function pollerLatency(kinesis: KinesisClient, streamName: string): Promise<number[]> {
+  const samples: number[] = [];
+  const poller = new Poller({ client: kinesis, streamName, startingPosition: 'LATEST', shardSyncIntervalMs: 0 });
+  const running = poller.run((batch) => {
+    const now = performance.now();
+    for (const r of batch.records) samples.push(latencyOf(r.data, now));
+  });
+  await sleep(2_000); // its iterators are taken at LATEST before anything is put
+  const sent = await produce(kinesis, streamName, LATENCY_MS);
+  await sleep(2_500);
+  await poller.stop();
+  await running;
+  if (samples.length !== sent) throw new Error(`poller saw ${samples.length} of ${sent} records`);
+  return samples;
+}
+
+async function rawLatency(kinesis: KinesisClient, streamName: string, shardIds: readonly string[]): Promise<number[]> {
+  const samples: number[] = [];
+  let stop = false;
+  const loops = shardIds.map(async (shardId) => {
+    let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'LATEST' }))).ShardIterator;
+    while (!stop) {
+      const started = performance.now();
+      try {
+        const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+        const now = performance.now();
+        for (const r of out.Records ?? []) samples.push(latencyOf(r.Data!, now));
+        iterator = out.NextShardIterator;
+      } catch (error) {
+        if (!isThrottle(error)) throw error;
+      }
+      await sleep(Math.max(0, 200 - (performance.now() - started)));
+    }
+  });
+  await sleep(2_000);
+  const sent = await produce(kinesis, streamName, LATENCY_MS);
+  await sleep(1_000);
+  stop = true;
+  await Promise.all(loops);
+  if (samples.length !== sent) throw new Error(`raw loop saw ${samples.length} of ${sent} records`);
+  return samples;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const kinesalite = await startEmulatorProcess('kinesis', { limits: true });
+  const limited = (): KinesisClient => createKinesisClient({ endpoint: kinesalite.endpoint, env: {}, maxAttempts: 1 });
+  const setup = createKinesisClient({ endpoint: kinesalite.unlimitedEndpoint, env: {}, maxAttempts: 3 });
+  try {
+    // --- 1. catch-up throughput under the read limits ---------------------------------------
+    const streamName = uniqueName('bench-limits');
+    await createStream(setup, streamName, SHARDS);
+    const shardIds = (await listAllShards(setup, streamName)).map((s) => s.ShardId!);
+    const pool = randomBytes(DATA_BYTES + 64);
+    const entries: PutRecordsRequestEntry[] = [];
+    for (const shardId of shardIds) {
+      const range = (await listAllShards(setup, streamName)).find((s) => s.ShardId === shardId)!.HashKeyRange!;
+      for (let i = 0; i < PER_SHARD; i++)
+        entries.push({ PartitionKey: randomBytes(KEY_CHARS / 2).toString('hex'), ExplicitHashKey: range.StartingHashKey, Data: pool.subarray(i % 64, (i % 64) + DATA_BYTES) });
+    }
+    const putStarted = performance.now();
+    await put(setup, streamName, entries);
+    console.error(`put ${entries.length} records of ${DATA_BYTES} B in ${((performance.now() - putStarted) / 1000).toFixed(1)} s (unlimited endpoint)`);
+    const rates = { raw: [] as number[], poller: [] as number[] };
+    const contenders = [
+      ['raw', (k: KinesisClient) => rawCatchUp(k, streamName, shardIds)],
+      ['poller', (k: KinesisClient) => pollerCatchUp(k, streamName)],
+    ] as const;
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, run] of round % 2 === 0 ? contenders : [...contenders].reverse()) {
+        await sleep(5_500); // the last 10 MB answer's read debt (5 s at 2 MiB/s) runs out first
+        const k = limited();
+        try {
+          rates[name].push(await run(k));
+        } finally {
+          k.destroy();
+        }
+      }
+      console.error(`round ${round + 1}: raw ${rates.raw[round]!.toFixed(0)} records/s, poller ${rates.poller[round]!.toFixed(0)} records/s (limit ${LIMIT_RECORDS_PER_S.toFixed(0)})`);
+    }
+    const stats = await fetchLimitsStats(kinesalite.endpoint);
+    const conditions = `${SHARDS} shards, ${PER_SHARD} records of ${DATA_BYTES} B per shard from TRIM_HORIZON, Limit 10,000, limits enforced (5 GetRecords/s and 2 MiB/s per shard), kinesalite + limits front in their own process, median of ${ROUNDS} alternating rounds; sustained rate after the first answer`;
+    const poller = median(rates.poller);
+    const raw = median(rates.raw);
+    print('poller-limited', poller, 'records/s', `Poller defaults; ${conditions}`);
+    print('poller-limited-raw-getrecords', raw, 'records/s', `raw loop, one per shard, GetRecords back-to-back, 200 ms after a throttle; ${conditions}`);
+    print('poller-limited-vs-raw-getrecords', median(rates.poller.map((p, i) => p / rates.raw[i]!)), 'x', `raw GetRecords loop at the same concurrency (one per shard); ${conditions}`);
+    print(
+      'poller-limited-vs-read-limit',
+      poller / LIMIT_RECORDS_PER_S,
+      'x',
+      `fraction of the read limit: ${LIMIT_RECORDS_PER_S.toFixed(0)} records/s = 2 MiB/s per shard x ${SHARDS} / ${RECORD_BYTES} B; front counted ${stats.throttledGetRecords} throttled of ${stats.getRecordsCalls} GetRecords over all runs`,
+    );
+    print('poller-limited-raw-getrecords-vs-read-limit', raw / LIMIT_RECORDS_PER_S, 'x', `the raw loop as a fraction of the read limit (${LIMIT_RECORDS_PER_S.toFixed(0)} records/s)`);
+
+    // --- 2. latency put → handler ---------------------------------------------------------------
+    const live = uniqueName('bench-latency');
+    await createStream(setup, live, SHARDS);
+    const liveShards = (await listAllShards(setup, live)).map((s) => s.ShardId!);
+    const latency = { raw: [] as number[], poller: [] as number[] };
+    for (let round = 0; round < 2; round++) {
+      const order = round % 2 === 0 ? (['poller', 'raw'] as const) : (['raw', 'poller'] as const);
+      for (const name of order) {
+        const k = limited();
+        try {
+          latency[name].push(...(name === 'poller' ? await pollerLatency(k, live) : await rawLatency(k, live, liveShards)));
+        } finally {
+          k.destroy();
+        }
+      }
+    }
+    const lat = `one 100 B record every 50 ms through the limits front, ${SHARDS} shards, read from LATEST, ${latency.poller.length} samples over 2 alternating runs; kinesalite + limits front in their own process`;
+    print('poller-latency-p50', percentile(latency.poller, 50), 'ms', `put start to handler, Poller defaults (idle 1,000 ms between calls when caught up); ${lat}`);
+    print('poller-latency-p50-raw-getrecords', percentile(latency.raw, 50), 'ms', `raw loop calling GetRecords every 200 ms (the 5 calls/s limit); ${lat}`);
+    print('poller-latency-p50-vs-raw-getrecords', percentile(latency.poller, 50) / percentile(latency.raw, 50), 'x', `raw GetRecords every 200 ms; ours / raw (lower is faster); ${lat}`);
+    print('poller-latency-p99', percentile(latency.poller, 99), 'ms', `put start to handler, Poller defaults; ${lat}`);
+    print('poller-latency-p99-raw-getrecords', percentile(latency.raw, 99), 'ms', `raw loop calling GetRecords every 200 ms; ${lat}`);
+    print('poller-latency-p99-vs-raw-getrecords', percentile(latency.poller, 99) / percentile(latency.raw, 99), 'x', `raw GetRecords every 200 ms; ours / raw (lower is faster); ${lat}`);
+  } finally {
+    setup.destroy();
+    await stopEmulatorProcess(kinesalite);
+  }
+  console.error(`bench took ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
+main().catch((error: unknown) => {
   console.error(error);
   process.exitCode = 1;
 });

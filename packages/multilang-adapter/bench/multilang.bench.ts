@@ -50,9 +50,9 @@ const RUN_TIMEOUT_MS = 180_000;
 const PACKAGE_DIR = path.join(__dirname, '..');
 const CHILD = `${process.execPath} --conditions=shardline-source --import tsx ${path.join(__dirname, 'countingChild.ts')}`;
 
-function print(name: string, value: number, unit: string): void {
+function print(name: string, value: number, unit: string, conditions: string): void {
   const digits = unit === 'x' ? 2 : Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
-  console.log(`bench: ${name} ${value.toFixed(digits)} ${unit}`);
+  console.log(`bench: ${name} ${value.toFixed(digits)} ${unit} -- ${conditions}`);
 }
 
 function median(values: readonly number[]): number {
@@ -68,7 +68,6 @@ function sleep(ms: number): Promise<void> {
 
 // ------------------------------------------------------------------ emulators in child processes
 
-
 // ------------------------------------------------------------------ setup (not measured)
 
 interface Endpoints {
@@ -83,7 +82,10 @@ const dynamoDbClient = (e: Endpoints) => createDynamoDbClient({ endpoint: e.dyna
 /** Puts `count` records of 100 random bytes with random keys, 500 per call, 4 calls in flight. */
 async function fill(kinesis: KinesisClient, streamName: string, count: number): Promise<void> {
   const pool = randomBytes(count * 108);
-  const entries: PutRecordsRequestEntry[] = Array.from({ length: count }, (_, i) => ({ PartitionKey: pool.toString('hex', i * 108 + 100, i * 108 + 108), Data: pool.subarray(i * 108, i * 108 + 100) }));
+  const entries: PutRecordsRequestEntry[] = Array.from({ length: count }, (_, i) => ({
+    PartitionKey: pool.toString('hex', i * 108 + 100, i * 108 + 108),
+    Data: pool.subarray(i * 108, i * 108 + 100),
+  }));
   const chunks: PutRecordsRequestEntry[][] = [];
   for (let start = 0; start < count; start += 500) chunks.push(entries.slice(start, start + 500));
   const putter = async (): Promise<void> => {
@@ -174,7 +176,7 @@ class TallyLogger implements Logger {
   private print(level: string, fields: LogFields | string, message?: string): void {
     const text = typeof fields === 'string' ? fields : message;
     const err = typeof fields === 'object' ? (fields.err as Error | undefined) : undefined;
-    console.error(`  daemon ${level} [${String(this.bindings.shardId ?? '')}] ${text ?? ''}${err ? `: ${err.message}` : ''}`);
+    console.error(`  daemon ${level} [${(this.bindings.shardId as string | undefined) ?? ''}] ${text ?? ''}${err ? `: ${err.message}` : ''}`);
   }
 }
 
@@ -277,14 +279,27 @@ async function main(): Promise<void> {
       ]);
       const ml = results.get('multilang')!;
       const worker = results.get('worker')!;
-      print('multilang-daemon-ts-child', N / median(ml.map((r) => r.seconds)), 'records/s');
-      print('worker-in-process', N / median(worker.map((r) => r.seconds)), 'records/s');
-      print('multilang-vs-worker', median(ml.map((r, i) => (worker[i]?.seconds ?? NaN) / r.seconds)), 'x');
-      print('multilang-first-batch', median(ml.map((r) => r.firstBatchMs)), 'ms');
-      print('worker-first-batch', median(worker.map((r) => r.firstBatchMs)), 'ms');
-      print('multilang-steady', median(ml.map((r) => r.steady)), 'records/s');
-      print('worker-steady', median(worker.map((r) => r.steady)), 'records/s');
-      print('multilang-vs-worker-steady', median(ml.map((r, i) => r.steady / (worker[i]?.steady ?? NaN))), 'x');
+      const same = `${N} records of 100 B pre-filled in ${SHARDS} shards, kinesalite and dynalite in their own processes, no-op processing, median of alternated rounds`;
+      const daemon = `shardline-multilang daemon + one TypeScript child per shard over the MultiLang protocol; ${same}`;
+      const inProcess = `the in-process Worker with the same processor; ${same}`;
+      print('multilang-daemon-ts-child', N / median(ml.map((r) => r.seconds)), 'records/s', `${daemon}; start to last record`);
+      print('worker-in-process', N / median(worker.map((r) => r.seconds)), 'records/s', `${inProcess}; start to last record`);
+      print(
+        'multilang-daemon-ts-child-vs-worker-in-process',
+        median(ml.map((r, i) => (worker[i]?.seconds ?? NaN) / r.seconds)),
+        'x',
+        `daemon records/s / in-process records/s within each round (higher is better); ${same}`,
+      );
+      print('multilang-first-batch', median(ml.map((r) => r.firstBatchMs)), 'ms', `${daemon}; start to the first processed batch (children spawn here)`);
+      print('worker-first-batch', median(worker.map((r) => r.firstBatchMs)), 'ms', `${inProcess}; start to the first processed batch`);
+      print('multilang-steady', median(ml.map((r) => r.steady)), 'records/s', `${daemon}; once every child runs`);
+      print('worker-steady', median(worker.map((r) => r.steady)), 'records/s', `${inProcess}; after the first batch`);
+      print(
+        'multilang-steady-vs-worker-steady',
+        median(ml.map((r, i) => r.steady / (worker[i]?.steady ?? NaN))),
+        'x',
+        `daemon / in-process steady records/s within each round (higher is better); ${same}`,
+      );
     } finally {
       setup.destroy();
     }

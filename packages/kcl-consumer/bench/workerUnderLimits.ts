@@ -1,0 +1,299 @@
+/**
+ * The worker bench's `limits` part (see worker.bench.ts): the Worker against Kinesis's read limits,
+ * kinesalite in a child process behind testkit's limits front (5 GetRecords calls/s and 2 MiB/s per
+ * shard, AWS's values), next to a raw GetRecords loop at the same concurrency (one per shard).
+ *
+ * 1. Catch-up: a backlog of 1,000-byte records on a 2-shard stream (written past the front, not
+ *    timed), read from TRIM_HORIZON with GetRecords Limit 10,000 (both defaults) by one Worker
+ *    (defaults: handler + auto-checkpoint, fresh lease table) and by the raw loop (back-to-back, 200 ms
+ *    after a throttle). A 10 MB answer is allowed at once and then blocks its shard for 5 s, so the
+ *    rate counts, per shard, the records after the first answer over the time from the first answer
+ *    to the last record: the sustained rate, comparable with the limit. Alternating rounds, the read
+ *    debt let run out between runs, medians; the ratio is the median of per-round ratios.
+ * 2. Latency put → handler at the Worker's default idle time (1 s between calls once caught up): one
+ *    record every 50 ms put through the front, read from LATEST once the worker holds every lease;
+ *    p50/p99 next to the raw loop calling GetRecords every 200 ms (the 5 calls/s limit).
+ */
+import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { createDynamoDbClient, createKinesisClient } from '@shardline/core';
+import { createStream, fetchLimitsStats, listAllShards, uniqueName } from '@shardline/testkit';
+import { randomBytes } from 'node:crypto';
+import { Worker } from '../src';
+
+/** Where the part runs: the limits front, kinesalite behind it (for setup), dynalite. */
+export interface LimitedEndpoints {
+  readonly kinesis: string;
+  readonly kinesisUnlimited: string;
+  readonly dynamodb: string;
+}
+
+type Print = (name: string, value: number, unit: string, conditions: string) => void;
+
+const PER_SHARD = Number(process.env.BENCH_LIMITED_RECORDS_PER_SHARD ?? 30_000);
+const ROUNDS = Number(process.env.BENCH_LIMITED_ROUNDS ?? 3);
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 8_000);
+const SHARDS = 2;
+const DATA_BYTES = 1_000;
+const KEY_CHARS = 16;
+const RECORD_BYTES = DATA_BYTES + KEY_CHARS;
+const LIMIT_RECORDS_PER_S = Math.min(5 * 10_000, (2 * 1024 * 1024) / RECORD_BYTES) * SHARDS;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const isThrottle = (error: unknown): boolean => (error as { name?: string }).name === 'ProvisionedThroughputExceededException';
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length === 0 ? NaN : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+/** Per shard: records after the first answer over the time from the first answer to the last record. */
+class ShardClock {
+  private readonly first = new Map<string, { at: number; records: number }>();
+  private readonly last = new Map<string, { at: number; total: number }>();
+
+  seen(shardId: string, records: number, at = performance.now()): void {
+    if (records === 0) return;
+    if (!this.first.has(shardId)) this.first.set(shardId, { at, records });
+    this.last.set(shardId, { at, total: (this.last.get(shardId)?.total ?? 0) + records });
+  }
+
+  total(): number {
+    return [...this.last.values()].reduce((s, l) => s + l.total, 0);
+  }
+
+  rate(): number {
+    let sum = 0;
+    for (const [shardId, f] of this.first) {
+      const l = this.last.get(shardId)!;
+      if (l.at > f.at) sum += (l.total - f.records) / ((l.at - f.at) / 1000);
+    }
+    return sum;
+  }
+}
+
+async function put(kinesis: KinesisClient, streamName: string, entries: PutRecordsRequestEntry[]): Promise<void> {
+  const chunks: PutRecordsRequestEntry[][] = [];
+  for (let i = 0; i < entries.length; i += 500) chunks.push(entries.slice(i, i + 500));
+  const putter = async (): Promise<void> => {
+    for (let c = chunks.shift(); c; c = chunks.shift()) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const out = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: c }));
+          if (out.FailedRecordCount) throw new Error(`${out.FailedRecordCount} records failed`);
+          break;
+        } catch (error) {
+          if (attempt >= 5) throw error;
+          await sleep(100 * attempt);
+        }
+      }
+    }
+  };
+  await Promise.all([putter(), putter(), putter(), putter()]);
+}
+
+async function rawCatchUp(kinesis: KinesisClient, streamName: string, shardIds: readonly string[]): Promise<number> {
+  const clock = new ShardClock();
+  await Promise.all(
+    shardIds.map(async (shardId) => {
+      let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      let n = 0;
+      while (n < PER_SHARD) {
+        try {
+          const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+          n += out.Records?.length ?? 0;
+          clock.seen(shardId, out.Records?.length ?? 0);
+          iterator = out.NextShardIterator;
+        } catch (error) {
+          if (!isThrottle(error)) throw error;
+          await sleep(200);
+        }
+      }
+    }),
+  );
+  return clock.rate();
+}
+
+/** A worker with its defaults (and a fresh lease table); resolves once it holds `shards` leases. */
+async function startWorker(e: LimitedEndpoints, streamName: string, initialPosition: 'TRIM_HORIZON' | 'LATEST', handler: (records: readonly { data: Buffer }[], shardId: string) => void) {
+  const kinesis = createKinesisClient({ endpoint: e.kinesis, env: {}, maxAttempts: 1 });
+  const dynamo = createDynamoDbClient({ endpoint: e.dynamodb, env: {} });
+  const worker = new Worker({
+    applicationName: uniqueName('bench-limits'),
+    streamName,
+    initialPosition,
+    kinesisClient: kinesis,
+    dynamoDbClient: dynamo,
+    handler: (records, { shardId }) => handler(records, shardId),
+  });
+  let held = 0;
+  let allHeld!: () => void;
+  const holding = new Promise<void>((resolve) => (allHeld = resolve));
+  worker.coordinator.on('leaseAcquired', () => void (++held === SHARDS && allHeld()));
+  await worker.start();
+  await holding;
+  return {
+    stop: async (): Promise<void> => {
+      await worker.stop();
+      kinesis.destroy();
+      dynamo.destroy();
+    },
+  };
+}
+
+async function workerCatchUp(e: LimitedEndpoints, streamName: string): Promise<number> {
+  const clock = new ShardClock();
+  const expected = PER_SHARD * SHARDS;
+  let done!: () => void;
+  const all = new Promise<void>((resolve) => (done = resolve));
+  let n = 0;
+  const w = await startWorker(e, streamName, 'TRIM_HORIZON', (records, shardId) => {
+    clock.seen(shardId, records.length);
+    if ((n += records.length) >= expected) done();
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([all, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`worker delivered ${n} of ${expected}`)), 120_000)))]);
+  } finally {
+    clearTimeout(timer);
+    await w.stop();
+  }
+  return clock.rate();
+}
+
+async function produce(kinesis: KinesisClient, streamName: string, ms: number): Promise<number> {
+  const end = performance.now() + ms;
+  let sent = 0;
+  while (performance.now() < end) {
+    const data = Buffer.alloc(100);
+    data.writeDoubleLE(performance.now(), 0);
+    await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: [{ PartitionKey: randomBytes(8).toString('hex'), Data: data }] }));
+    sent++;
+    await sleep(50);
+  }
+  return sent;
+}
+
+const latencyOf = (data: Uint8Array, now: number): number => now - Buffer.from(data.buffer, data.byteOffset, data.length).readDoubleLE(0);
+
+async function workerLatency(e: LimitedEndpoints, streamName: string, producer: KinesisClient): Promise<number[]> {
+  const samples: number[] = [];
+  const w = await startWorker(e, streamName, 'LATEST', (records) => {
+    const now = performance.now();
+    for (const r of records) samples.push(latencyOf(r.data, now));
+  });
+  try {
+    await sleep(2_000); // every shard's first GetRecords (at LATEST) has been made
+    const sent = await produce(producer, streamName, LATENCY_MS);
+    await sleep(2_500);
+    if (samples.length !== sent) throw new Error(`worker saw ${samples.length} of ${sent} records`);
+  } finally {
+    await w.stop();
+  }
+  return samples;
+}
+
+async function rawLatency(kinesis: KinesisClient, streamName: string, shardIds: readonly string[]): Promise<number[]> {
+  const samples: number[] = [];
+  let stop = false;
+  const loops = shardIds.map(async (shardId) => {
+    let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'LATEST' }))).ShardIterator;
+    while (!stop) {
+      const started = performance.now();
+      try {
+        const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+        const now = performance.now();
+        for (const r of out.Records ?? []) samples.push(latencyOf(r.Data!, now));
+        iterator = out.NextShardIterator;
+      } catch (error) {
+        if (!isThrottle(error)) throw error;
+      }
+      await sleep(Math.max(0, 200 - (performance.now() - started)));
+    }
+  });
+  await sleep(2_000);
+  const sent = await produce(kinesis, streamName, LATENCY_MS);
+  await sleep(1_000);
+  stop = true;
+  await Promise.all(loops);
+  if (samples.length !== sent) throw new Error(`raw loop saw ${samples.length} of ${sent} records`);
+  return samples;
+}
+
+/** Runs the part; prints its lines with `print`. */
+export async function limitedRecords(e: LimitedEndpoints, print: Print): Promise<void> {
+  const setup = createKinesisClient({ endpoint: e.kinesisUnlimited, env: {}, maxAttempts: 3 });
+  const limited = (): KinesisClient => createKinesisClient({ endpoint: e.kinesis, env: {}, maxAttempts: 1 });
+  try {
+    const streamName = uniqueName('bench-limits');
+    await createStream(setup, streamName, SHARDS);
+    const shards = await listAllShards(setup, streamName);
+    const pool = randomBytes(DATA_BYTES + 64);
+    const entries: PutRecordsRequestEntry[] = [];
+    for (const shard of shards) {
+      for (let i = 0; i < PER_SHARD; i++)
+        entries.push({ PartitionKey: randomBytes(KEY_CHARS / 2).toString('hex'), ExplicitHashKey: shard.HashKeyRange!.StartingHashKey, Data: pool.subarray(i % 64, (i % 64) + DATA_BYTES) });
+    }
+    await put(setup, streamName, entries);
+    const shardIds = shards.map((s) => s.ShardId!);
+    const rates = { raw: [] as number[], worker: [] as number[] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const name of round % 2 === 0 ? (['raw', 'worker'] as const) : (['worker', 'raw'] as const)) {
+        await sleep(5_500); // the last 10 MB answer's read debt runs out first
+        if (name === 'worker') rates.worker.push(await workerCatchUp(e, streamName));
+        else {
+          const k = limited();
+          try {
+            rates.raw.push(await rawCatchUp(k, streamName, shardIds));
+          } finally {
+            k.destroy();
+          }
+        }
+      }
+      console.error(`limits round ${round + 1}: raw ${rates.raw[round]!.toFixed(0)} records/s, worker ${rates.worker[round]!.toFixed(0)} records/s (limit ${LIMIT_RECORDS_PER_S.toFixed(0)})`);
+    }
+    const stats = await fetchLimitsStats(e.kinesis);
+    const conditions = `${SHARDS} shards, ${PER_SHARD} records of ${DATA_BYTES} B per shard from TRIM_HORIZON, Limit 10,000, limits enforced (5 GetRecords/s and 2 MiB/s per shard), kinesalite + limits front and dynalite in their own processes, median of ${ROUNDS} alternating rounds; sustained rate after the first answer`;
+    const ours = median(rates.worker);
+    const raw = median(rates.raw);
+    print('worker-limited', ours, 'records/s', `one Worker, defaults (handler + auto-checkpoint); ${conditions}`);
+    print('worker-limited-raw-getrecords', raw, 'records/s', `raw loop, one per shard, GetRecords back-to-back, 200 ms after a throttle; ${conditions}`);
+    print('worker-limited-vs-raw-getrecords', median(rates.worker.map((w, i) => w / rates.raw[i]!)), 'x', `raw GetRecords loop at the same concurrency (one per shard); ${conditions}`);
+    print(
+      'worker-limited-vs-read-limit',
+      ours / LIMIT_RECORDS_PER_S,
+      'x',
+      `fraction of the read limit: ${LIMIT_RECORDS_PER_S.toFixed(0)} records/s = 2 MiB/s per shard x ${SHARDS} / ${RECORD_BYTES} B; the front refused ${stats.throttledGetRecords} of ${stats.getRecordsCalls} GetRecords over all runs`,
+    );
+    print('worker-limited-raw-getrecords-vs-read-limit', raw / LIMIT_RECORDS_PER_S, 'x', `the raw loop as a fraction of the read limit (${LIMIT_RECORDS_PER_S.toFixed(0)} records/s)`);
+
+    const live = uniqueName('bench-latency');
+    await createStream(setup, live, SHARDS);
+    const liveShards = (await listAllShards(setup, live)).map((s) => s.ShardId!);
+    const latency = { raw: [] as number[], worker: [] as number[] };
+    for (let round = 0; round < 2; round++) {
+      for (const name of round % 2 === 0 ? (['worker', 'raw'] as const) : (['raw', 'worker'] as const)) {
+        const k = limited();
+        try {
+          latency[name].push(...(name === 'worker' ? await workerLatency(e, live, k) : await rawLatency(k, live, liveShards)));
+        } finally {
+          k.destroy();
+        }
+      }
+    }
+    const lat = `one 100 B record every 50 ms through the limits front, ${SHARDS} shards, read from LATEST, ${latency.worker.length} samples over 2 alternating runs; kinesalite + limits front in their own process`;
+    print('worker-latency-p50', percentile(latency.worker, 50), 'ms', `put start to handler, Worker defaults (idle 1,000 ms between calls when caught up); ${lat}`);
+    print('worker-latency-p50-raw-getrecords', percentile(latency.raw, 50), 'ms', `raw loop calling GetRecords every 200 ms (the 5 calls/s limit); ${lat}`);
+    print('worker-latency-p50-vs-raw-getrecords', percentile(latency.worker, 50) / percentile(latency.raw, 50), 'x', `raw GetRecords every 200 ms; ours / raw (lower is faster); ${lat}`);
+    print('worker-latency-p99', percentile(latency.worker, 99), 'ms', `put start to handler, Worker defaults; ${lat}`);
+    print('worker-latency-p99-raw-getrecords', percentile(latency.raw, 99), 'ms', `raw loop calling GetRecords every 200 ms; ${lat}`);
+    print('worker-latency-p99-vs-raw-getrecords', percentile(latency.worker, 99) / percentile(latency.raw, 99), 'x', `raw GetRecords every 200 ms; ours / raw (lower is faster); ${lat}`);
+  } finally {
+    setup.destroy();
+  }
+}
