@@ -17,6 +17,10 @@ function versionOf(cmd, env) {
 /** Returns an environment whose PATH has the pinned pnpm first (turbo needs a real pnpm on PATH). */
 export function pnpmEnv() {
   const env = { ...process.env, COREPACK_ENABLE_STRICT: '0', COREPACK_INTEGRITY_KEYS: '0', TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' };
+  // Never stop to ask: when node_modules must be re-created (made under another HOME, store or pnpm),
+  // pnpm asks for confirmation on a terminal and aborts without one (ERR_PNPM_ABORTED_REMOVE_MODULES_DIR_NO_TTY)
+  // unless CI is set. The wrapper's installs are from the lockfile, so re-creating is always right.
+  env.npm_config_confirm_modules_purge ??= 'false';
   if (versionOf('pnpm', env) === wanted) return env;
   const toolDir = path.join(root, '.tools');
   const bin = path.join(toolDir, 'node_modules', '.bin');

@@ -34,12 +34,26 @@ function stripZeros(s: string): string {
   return i === 0 ? s : s.slice(i);
 }
 
+/** The brand every ExtendedSequenceNumber carries, in every copy of the package. */
+const ESN_BRAND: unique symbol = Symbol.for('shardline.ExtendedSequenceNumber');
+
 /**
  * A position inside a shard: a Kinesis sequence number (or a sentinel) plus the KPL sub-sequence
  * number of a user record inside an aggregated record. Immutable; compare with {@link compareTo}.
+ * `instanceof ExtendedSequenceNumber` also holds for one made by another copy of
+ * `@shardline/core` in the same application (a `Symbol.for` brand).
  * @public
  */
 export class ExtendedSequenceNumber {
+  static {
+    Object.defineProperty(this.prototype, ESN_BRAND, { value: true, enumerable: false });
+  }
+
+  /** True for an ExtendedSequenceNumber of this or any other copy of the package. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as { [ESN_BRAND]?: unknown })[ESN_BRAND] === true;
+  }
+
   static readonly TRIM_HORIZON = new ExtendedSequenceNumber('TRIM_HORIZON');
   static readonly LATEST = new ExtendedSequenceNumber('LATEST');
   static readonly SHARD_END = new ExtendedSequenceNumber('SHARD_END');

@@ -5,7 +5,7 @@ import { createLogger, createNoopLogger } from './Logger';
 function capture() {
   const lines: string[] = [];
   const destination = new Writable({
-    write(chunk, _enc, cb) {
+    write(chunk: Buffer, _enc, cb) {
       lines.push(chunk.toString());
       cb();
     },
@@ -83,38 +83,59 @@ describe('createLogger', () => {
   });
 
   it('never prints a secret, wherever it sits in a JSON tree, and keeps everything else (property)', () => {
-    const secretKeys = fc.constantFrom('secretAccessKey', 'SECRET_ACCESS_KEY', 'AWS_SECRET_ACCESS_KEY', 'sessionToken', 'aws_session_token', 'x-amz-security-token', 'Authorization', 'password', 'credentials', 'accessKeyId', 'clientSecret');
+    const secretKeys = fc.constantFrom(
+      'secretAccessKey',
+      'SECRET_ACCESS_KEY',
+      'AWS_SECRET_ACCESS_KEY',
+      'sessionToken',
+      'aws_session_token',
+      'x-amz-security-token',
+      'Authorization',
+      'password',
+      'credentials',
+      'accessKeyId',
+      'clientSecret',
+    );
     const plainKey = fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !/secret|token|key|cred|auth|pass|cookie/i.test(k) && k !== '__proto__');
     const tree = fc.letrec<{ node: unknown }>((tie) => ({
       node: fc.oneof(
         { depthSize: 'small' },
-        fc.oneof(fc.string({ maxLength: 10 }).filter((s) => !s.includes('EXAMPLE')), fc.integer(), fc.boolean(), fc.constant(null)),
+        fc.oneof(
+          fc.string({ maxLength: 10 }).filter((s) => !s.includes('EXAMPLE')),
+          fc.integer(),
+          fc.boolean(),
+          fc.constant(null),
+        ),
         fc.array(tie('node'), { maxLength: 4 }),
         fc.dictionary(plainKey, tie('node'), { maxKeys: 4 }),
       ),
     })).node;
     fc.assert(
-      fc.property(fc.dictionary(plainKey, tree, { minKeys: 1, maxKeys: 4 }), fc.array(fc.tuple(fc.array(fc.nat(), { maxLength: 8 }), secretKeys), { minLength: 1, maxLength: 4 }), (fields, placements) => {
-        // Put a secret under each chosen key, at the object reached by following the path of indexes.
-        const withSecrets = structuredClone(fields) as Record<string, unknown>;
-        const expected = structuredClone(fields) as Record<string, unknown>;
-        for (const [path, key] of placements) {
-          let [a, b]: [Record<string, unknown>, Record<string, unknown> | undefined] = [withSecrets, expected];
-          for (const step of path) {
-            const keys = Object.keys(a).filter((k) => a[k] !== null && typeof a[k] === 'object');
-            if (keys.length === 0) break;
-            const k = keys[step % keys.length]!;
-            // Below a secret placed earlier, the expected tree is already '[REDACTED]'.
-            [a, b] = [a[k] as Record<string, unknown>, b && typeof b[k] === 'object' ? (b[k] as Record<string, unknown>) : undefined];
+      fc.property(
+        fc.dictionary(plainKey, tree, { minKeys: 1, maxKeys: 4 }),
+        fc.array(fc.tuple(fc.array(fc.nat(), { maxLength: 8 }), secretKeys), { minLength: 1, maxLength: 4 }),
+        (fields, placements) => {
+          // Put a secret under each chosen key, at the object reached by following the path of indexes.
+          const withSecrets = structuredClone<Record<string, unknown>>(fields);
+          const expected = structuredClone<Record<string, unknown>>(fields);
+          for (const [path, key] of placements) {
+            let [a, b]: [Record<string, unknown>, Record<string, unknown> | undefined] = [withSecrets, expected];
+            for (const step of path) {
+              const keys = Object.keys(a).filter((k) => a[k] !== null && typeof a[k] === 'object');
+              if (keys.length === 0) break;
+              const k = keys[step % keys.length]!;
+              // Below a secret placed earlier, the expected tree is already '[REDACTED]'.
+              [a, b] = [a[k] as Record<string, unknown>, b && typeof b[k] === 'object' ? (b[k] as Record<string, unknown>) : undefined];
+            }
+            a[key] = Array.isArray(a) ? SECRET : { nested: SECRET, list: [SECRET] };
+            if (b) b[key] = '[REDACTED]';
           }
-          a[key] = Array.isArray(a) ? SECRET : { nested: SECRET, list: [SECRET] };
-          if (b) b[key] = '[REDACTED]';
-        }
-        const { lines, log } = capture();
-        log.info({ fields: withSecrets }, 'line');
-        expect(lines[0]).not.toContain('EXAMPLEKEY');
-        expect(JSON.parse(lines[0]!).fields).toEqual(JSON.parse(JSON.stringify(expected)));
-      }),
+          const { lines, log } = capture();
+          log.info({ fields: withSecrets }, 'line');
+          expect(lines[0]).not.toContain('EXAMPLEKEY');
+          expect(JSON.parse(lines[0]!).fields).toEqual(JSON.parse(JSON.stringify(expected)));
+        },
+      ),
       { numRuns: 300 },
     );
   });

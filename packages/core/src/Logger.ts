@@ -1,4 +1,4 @@
-import pino from 'pino';
+import { loadPeerDependency } from './peerDependency';
 import { redactSecrets } from './redactSecrets';
 
 /** Structured log fields. @public */
@@ -25,6 +25,11 @@ export interface Logger {
   child(bindings: LogFields): Logger;
 }
 
+/** Where {@link createLogger} writes lines: a stream with `write(line)`, as pino's destinations have. @public */
+export interface LogDestination {
+  write(line: string): void;
+}
+
 /** Options of {@link createLogger}. @public */
 export interface LoggerOptions {
   /** Minimum level. Default: `SHARDLINE_LOG_LEVEL` or `info`. */
@@ -35,7 +40,7 @@ export interface LoggerOptions {
    * Where lines go: a file descriptor (1 = stdout, 2 = stderr) or a writable destination. Default 1.
    * MultiLang children must log to 2: their stdout carries the protocol.
    */
-  readonly destination?: number | pino.DestinationStream;
+  readonly destination?: number | LogDestination;
 }
 
 /**
@@ -47,6 +52,9 @@ export interface LoggerOptions {
  * @public
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
+  // Loaded here, not at import: pino is an optional peer dependency, needed only by this function.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pino = loadPeerDependency(() => require('pino') as typeof import('pino'), 'pino', 'createLogger');
   const level = options.level ?? (process.env.SHARDLINE_LOG_LEVEL as LoggerOptions['level']) ?? 'info';
   const destination = typeof options.destination === 'number' || options.destination === undefined ? pino.destination({ fd: options.destination ?? 1, sync: true }) : options.destination;
   // pino's redact paths name fixed positions (`*.credentials`), which misses deeper ones; a log
@@ -54,11 +62,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const logger = pino({ level, name: options.name, formatters: { log: redactFields, bindings: redactFields } }, destination);
   // pino applies the bindings formatter to the root's bindings only; children are created with
   // Object.create(parent), so they inherit this child() too.
+  // Called back with .call(this) below, never unbound.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const child = logger.child;
   logger.child = function redactingChild(this: typeof logger, bindings, childOptions) {
     return child.call(this, redactFields(bindings), childOptions);
   } as typeof child;
-  return logger as unknown as Logger;
+  return logger;
 }
 
 /** {@link redactSecrets} for a line's fields; fields it cannot walk (a revoked proxy) are dropped, never printed unredacted. */

@@ -1,5 +1,4 @@
-import type { Registry } from 'prom-client';
-import * as prom from 'prom-client';
+import { loadPeerDependency } from './peerDependency';
 
 /** Label values of one sample. @public */
 export type MetricLabels = Readonly<Record<string, string | number>>;
@@ -53,30 +52,47 @@ export interface PromMetricsOptions {
 }
 
 /**
+ * The part of a prom-client `Registry` that {@link createPromMetrics} uses: pass a
+ * `new Registry()` of your own prom-client (declared structurally, so that these types need no
+ * prom-client to compile).
+ * @public
+ */
+export interface PromRegistry {
+  getSingleMetric(name: string): unknown;
+  registerMetric(metric: never): void;
+  /** The registry's metrics in the Prometheus text format. */
+  metrics(): Promise<string>;
+}
+
+/**
  * Metrics registered on a prom-client `Registry` (the caller's, never the global default).
  * Asking twice for the same name returns the same instrument, so several components can share
  * one registry.
  * @public
  */
-export function createPromMetrics(registry: Registry, options: PromMetricsOptions = {}): Metrics {
+export function createPromMetrics(registry: PromRegistry, options: PromMetricsOptions = {}): Metrics {
+  // Loaded here, not at import: prom-client is an optional peer dependency, needed only here.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const prom = loadPeerDependency(() => require('prom-client') as typeof import('prom-client'), 'prom-client', 'createPromMetrics');
+  const registers = [registry as unknown as import('prom-client').Registry];
   const prefix = options.prefix ?? 'shardline_';
   function get<T>(name: string, make: () => T): T {
     return (registry.getSingleMetric(prefix + name) as T | undefined) ?? make();
   }
   return {
     counter(d) {
-      const c = get(d.name, () => new prom.Counter({ name: prefix + d.name, help: d.help, labelNames: [...(d.labelNames ?? [])], registers: [registry] }));
+      const c = get(d.name, () => new prom.Counter({ name: prefix + d.name, help: d.help, labelNames: [...(d.labelNames ?? [])], registers }));
       return { add: (value = 1, labels) => (labels ? c.inc(labels, value) : c.inc(value)) };
     },
     gauge(d) {
-      const g = get(d.name, () => new prom.Gauge({ name: prefix + d.name, help: d.help, labelNames: [...(d.labelNames ?? [])], registers: [registry] }));
+      const g = get(d.name, () => new prom.Gauge({ name: prefix + d.name, help: d.help, labelNames: [...(d.labelNames ?? [])], registers }));
       return {
         set: (value, labels) => (labels ? g.set(labels, value) : g.set(value)),
         add: (delta, labels) => (labels ? g.inc(labels, delta) : g.inc(delta)),
       };
     },
     histogram(d) {
-      const h = get(d.name, () => new prom.Histogram({ name: prefix + d.name, help: d.help, labelNames: [...(d.labelNames ?? [])], ...(d.buckets ? { buckets: [...d.buckets] } : {}), registers: [registry] }));
+      const h = get(d.name, () => new prom.Histogram({ name: prefix + d.name, help: d.help, labelNames: [...(d.labelNames ?? [])], ...(d.buckets ? { buckets: [...d.buckets] } : {}), registers }));
       return { observe: (value, labels) => (labels ? h.observe(labels, value) : h.observe(value)) };
     },
   };

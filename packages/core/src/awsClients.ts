@@ -1,10 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { InvalidArgumentError } from './errors';
 import { booleanOption, integerOption, rejectUnknownOptions, stringOption } from './options';
+import { loadPeerDependency } from './peerDependency';
 import { isSecretKey } from './redactSecrets';
 
 /** Static AWS credentials, or a provider the SDK calls to refresh them. @public */
@@ -130,7 +130,13 @@ export function hideCredentials(options: AwsClientOptions | undefined): AwsClien
 export function hideCredentials(options: AwsClientOptions | undefined): AwsClientOptions | undefined {
   if (options === undefined || options === null || typeof options !== 'object') return options;
   const credentials = options.credentials;
-  const wrap = credentials !== null && typeof credentials === 'object' && typeof credentials.accessKeyId === 'string' && credentials.accessKeyId !== '' && typeof credentials.secretAccessKey === 'string' && credentials.secretAccessKey !== '';
+  const wrap =
+    credentials !== null &&
+    typeof credentials === 'object' &&
+    typeof credentials.accessKeyId === 'string' &&
+    credentials.accessKeyId !== '' &&
+    typeof credentials.secretAccessKey === 'string' &&
+    credentials.secretAccessKey !== '';
   const env = options.env;
   const hideEnv = env !== null && typeof env === 'object' && Object.keys(env).some(isSecretKey);
   if (!wrap && !hideEnv) return options;
@@ -149,10 +155,18 @@ export function hideCredentials(options: AwsClientOptions | undefined): AwsClien
     }
     copy.env = hidden;
   }
-  return copy as AwsClientOptions;
+  return copy;
 }
 
-function httpHandler(resolved: ResolvedAwsClientOptions): NodeHttpHandler {
+/**
+ * An HTTP/1.1 keep-alive handler. An instance, not options: given options, the Kinesis client
+ * builds its default HTTP/2 handler from them. @smithy/node-http-handler is loaded on the first
+ * client made, not when core is imported; the SDK only calls the handler's interface, so it need
+ * not be the SDK's own copy (npm and pnpm dedupe the two within one major version).
+ */
+function httpHandler(resolved: ResolvedAwsClientOptions): import('@smithy/node-http-handler').NodeHttpHandler {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { NodeHttpHandler } = require('@smithy/node-http-handler') as typeof import('@smithy/node-http-handler');
   const agentOptions = { keepAlive: true, maxSockets: resolved.maxSockets };
   return new NodeHttpHandler({
     httpAgent: new http.Agent(agentOptions),
@@ -180,6 +194,9 @@ function baseConfig(resolved: ResolvedAwsClientOptions) {
  */
 export function createKinesisClient(options: AwsClientOptions = {}): KinesisClient {
   const resolved = resolveAwsClientOptions('kinesis', options);
+  // Loaded here, not at import: the SDK is a peer dependency that codec-only users need not install.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { KinesisClient } = loadPeerDependency(() => require('@aws-sdk/client-kinesis') as typeof import('@aws-sdk/client-kinesis'), '@aws-sdk/client-kinesis', 'createKinesisClient');
   return new KinesisClient({ ...baseConfig(resolved), ...(resolved.http2 ? {} : { requestHandler: httpHandler(resolved) }) });
 }
 
@@ -190,5 +207,7 @@ export function createKinesisClient(options: AwsClientOptions = {}): KinesisClie
  */
 export function createDynamoDbClient(options: AwsClientOptions = {}): DynamoDBClient {
   const resolved = resolveAwsClientOptions('dynamodb', options);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { DynamoDBClient } = loadPeerDependency(() => require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb'), '@aws-sdk/client-dynamodb', 'createDynamoDbClient');
   return new DynamoDBClient({ ...baseConfig(resolved), requestHandler: httpHandler(resolved) });
 }

@@ -118,7 +118,12 @@ describe('classifyAwsError', () => {
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       // HTTP/1.1 (the SDK's default HTTP/2 handler does not speak to a plain node:http server).
-      const client = createKinesisClient({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
+      const client = createKinesisClient({
+        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+        maxAttempts: 1,
+      });
       try {
         const first = await client.send(new ListShardsCommand({ StreamName: 's' })).catch((error: unknown) => error);
         const e = classifyAwsError(first);
@@ -185,8 +190,21 @@ describe('classifyAwsError', () => {
 
     it('is retryable whenever the SDK would retry it, however deep it is wrapped (property)', () => {
       const names = fc.constantFrom(
-        'ProvisionedThroughputExceededException', 'ThrottlingException', 'SlowDown', 'InvalidSignatureException', 'AccessDeniedException', 'RequestTimeTooSkewed', 'TimeoutError',
-        'RequestTimeout', 'InternalFailure', 'ValidationException', 'ResourceNotFoundException', 'KMSDisabledException', 'ExpiredIteratorException', 'Weird', 'Error',
+        'ProvisionedThroughputExceededException',
+        'ThrottlingException',
+        'SlowDown',
+        'InvalidSignatureException',
+        'AccessDeniedException',
+        'RequestTimeTooSkewed',
+        'TimeoutError',
+        'RequestTimeout',
+        'InternalFailure',
+        'ValidationException',
+        'ResourceNotFoundException',
+        'KMSDisabledException',
+        'ExpiredIteratorException',
+        'Weird',
+        'Error',
       );
       const errorArb = fc.record({
         name: names,

@@ -1,4 +1,3 @@
-import { isClockSkewCorrectedError, isClockSkewError, isServerError, isThrottlingError, isTransientError } from '@smithy/service-error-classification';
 import {
   AccessDeniedError,
   AwsServiceError,
@@ -87,8 +86,8 @@ interface SdkLikeError {
 /** `error` and its causes, outermost first: objects only, at most {@link MAX_CAUSES} deep, no cycles. */
 function causeChain(error: unknown): SdkLikeError[] {
   const chain: SdkLikeError[] = [];
-  for (let e = error; e !== null && typeof e === 'object' && chain.length <= MAX_CAUSES && !chain.includes(e as SdkLikeError); e = (e as SdkLikeError).cause) {
-    chain.push(e as SdkLikeError);
+  for (let e = error; e !== null && typeof e === 'object' && chain.length <= MAX_CAUSES && !chain.includes(e); e = (e as SdkLikeError).cause) {
+    chain.push(e);
   }
   return chain;
 }
@@ -105,10 +104,19 @@ function ownName(e: SdkLikeError): string {
   return 'Unknown';
 }
 
-/** Calls one of the SDK's predicates, which expect an Error-like object and may throw on odd ones. */
-function sdkSays(predicate: (e: never) => unknown, e: SdkLikeError): boolean {
+type Classification = typeof import('@smithy/service-error-classification');
+type SdkPredicate = 'isClockSkewCorrectedError' | 'isClockSkewError' | 'isServerError' | 'isThrottlingError' | 'isTransientError';
+
+/**
+ * Calls one of the SDK's predicates, which expect an Error-like object and may throw on odd ones.
+ * The module (and the @smithy/core it loads) is required on the first error classified, not when
+ * core is imported: a codec-only application never loads it.
+ */
+function sdkSays(predicate: SdkPredicate, e: SdkLikeError): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const classification = require('@smithy/service-error-classification') as Classification;
   try {
-    return Boolean(predicate(e as never));
+    return Boolean(classification[predicate](e as never));
   } catch {
     return false;
   }
@@ -117,8 +125,8 @@ function sdkSays(predicate: (e: never) => unknown, e: SdkLikeError): boolean {
 /** A refused signature (or access) that is the clock's fault, not the credentials'. */
 function isSkew(e: SdkLikeError, name: string): boolean {
   if (SKEW_ONLY.has(name)) return true;
-  if (!ACCESS.has(name) && !sdkSays(isClockSkewError, e)) return false;
-  return sdkSays(isClockSkewCorrectedError, e) || (typeof e.message === 'string' && SKEW_MESSAGE.test(e.message));
+  if (!ACCESS.has(name) && !sdkSays('isClockSkewError', e)) return false;
+  return sdkSays('isClockSkewCorrectedError', e) || (typeof e.message === 'string' && SKEW_MESSAGE.test(e.message));
 }
 
 /** Whether the SDK's classification calls this error worth retrying, looking through its causes. */
@@ -126,7 +134,7 @@ function sdkRetryable(chain: readonly SdkLikeError[]): boolean {
   for (const e of chain) {
     // An abort is deliberate, whatever it interrupted (the SDK says the same).
     if (e.name === 'AbortError') return false;
-    if (sdkSays(isThrottlingError, e) || sdkSays(isTransientError, e) || sdkSays(isServerError, e) || isSkew(e, ownName(e))) return true;
+    if (sdkSays('isThrottlingError', e) || sdkSays('isTransientError', e) || sdkSays('isServerError', e) || isSkew(e, ownName(e))) return true;
     if (e.$fault === 'server' && typeof e.$metadata?.httpStatusCode !== 'number') return true;
   }
   return false;
@@ -158,7 +166,7 @@ function isSdkShaped(e: SdkLikeError): boolean {
  * the SDK built, else the first with any name.
  */
 function primaryError(chain: readonly SdkLikeError[]): SdkLikeError | undefined {
-  return chain.find((e) => isKnownName(ownName(e)) || sdkSays(isThrottlingError, e)) ?? chain.find(isSdkShaped) ?? chain.find((e) => ownName(e) !== 'Unknown');
+  return chain.find((e) => isKnownName(ownName(e)) || sdkSays('isThrottlingError', e)) ?? chain.find(isSdkShaped) ?? chain.find((e) => ownName(e) !== 'Unknown');
 }
 
 /**
@@ -189,7 +197,7 @@ export function classifyAwsError(error: unknown): ShardlineError {
   if (ShardlineError.isShardlineError(error)) return error;
   const chain = causeChain(error);
   const inner = chain.find((e) => ShardlineError.isShardlineError(e));
-  if (inner) return inner as unknown as ShardlineError;
+  if (inner) return inner;
   const primary = primaryError(chain);
   const e = primary ?? chain[0] ?? {};
   const name = primary ? ownName(primary) : 'Unknown';
@@ -197,7 +205,7 @@ export function classifyAwsError(error: unknown): ShardlineError {
   const opts = { cause: error };
   const retryable = sdkRetryable(chain);
   if (isSkew(e, name)) return new ClockSkewError(message, opts);
-  if (THROTTLING.has(name) || sdkSays(isThrottlingError, e)) return new ThrottledError(message, opts);
+  if (THROTTLING.has(name) || sdkSays('isThrottlingError', e)) return new ThrottledError(message, opts);
   if (name === 'ExpiredIteratorException') return new ExpiredIteratorError(message, opts);
   // These are final unless the service marked the error retryable (the SDK's `$retryable` trait).
   if (name === 'ResourceNotFoundException') return new ResourceNotFoundError(message, { ...opts, retryable });
@@ -206,7 +214,12 @@ export function classifyAwsError(error: unknown): ShardlineError {
   if (name === 'AbortError') return new TimeoutError(message, { ...opts, retryable: false });
   if (TIMEOUTS.has(name)) return new TimeoutError(message, opts);
   const status = e.$metadata?.httpStatusCode;
-  if (TRANSIENT.has(name) || NETWORK_CODES.has(name) || (typeof status === 'number' && (TRANSIENT_STATUS.has(status) || sdkSays(isServerError, e))) || (e.$fault === 'server' && typeof status !== 'number')) {
+  if (
+    TRANSIENT.has(name) ||
+    NETWORK_CODES.has(name) ||
+    (typeof status === 'number' && (TRANSIENT_STATUS.has(status) || sdkSays('isServerError', e))) ||
+    (e.$fault === 'server' && typeof status !== 'number')
+  ) {
     return new ServiceUnavailableError(message, { ...opts, retryable: retryable || TRANSIENT.has(name) || NETWORK_CODES.has(name) });
   }
   return new AwsServiceError(name, message, { ...opts, retryable });

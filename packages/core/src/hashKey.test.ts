@@ -12,7 +12,7 @@ function referenceHashKey(pk: string): bigint {
 }
 
 describe('partitionKeyToHashKey', () => {
-  it('matches the worked values of the reference', () => {
+  it('maps "a" and "user-42" to the big-endian value of their MD5 digest', () => {
     expect(partitionKeyToHashKey('a')).toBe(16955237001963240173058271559858726497n);
     expect(partitionKeyToHashKey('user-42')).toBe(157107139746365290205026809710278036035n);
   });
@@ -103,6 +103,9 @@ describe('hash-key ranges', () => {
 
 describe('utf8ByteLength', () => {
   it('equals Buffer.byteLength for any string (property)', () => {
-    fc.assert(fc.property(fc.oneof(fc.string(), fc.string({ unit: 'grapheme' })), (s) => expect(utf8ByteLength(s)).toBe(Buffer.byteLength(s, 'utf8'))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'grapheme' })), (s) => expect(utf8ByteLength(s)).toBe(Buffer.byteLength(s, 'utf8'))),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -12,7 +12,8 @@ function describe(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   if (value === null) return 'null';
   if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
+  const primitive = value as number | boolean | symbol | undefined;
+  return String(primitive);
 }
 
 /** Bounds for {@link integerOption} and {@link numberOption}. @public */
@@ -24,8 +25,7 @@ export interface NumberBounds {
 function checkBounds(path: string, value: number, bounds: NumberBounds, kind: string): number {
   const { min = -Infinity, max = Infinity } = bounds;
   if (value < min || value > max) {
-    const range =
-      min !== -Infinity && max !== Infinity ? `between ${min} and ${max}` : min !== -Infinity ? `at least ${min}` : `at most ${max}`;
+    const range = min !== -Infinity && max !== Infinity ? `between ${min} and ${max}` : min !== -Infinity ? `at least ${min}` : `at most ${max}`;
     throw new InvalidArgumentError(`${path} must be ${kind}${range} (got ${describe(value)})`);
   }
   return value;
@@ -57,12 +57,7 @@ export function booleanOption(path: string, value: unknown, defaultValue: boolea
 }
 
 /** A string option, optionally non-empty and matching a pattern. @public */
-export function stringOption(
-  path: string,
-  value: unknown,
-  defaultValue: string,
-  check: { readonly nonEmpty?: boolean; readonly pattern?: RegExp; readonly maxLength?: number } = {},
-): string {
+export function stringOption(path: string, value: unknown, defaultValue: string, check: { readonly nonEmpty?: boolean; readonly pattern?: RegExp; readonly maxLength?: number } = {}): string {
   if (value === undefined) return defaultValue;
   if (typeof value !== 'string') throw new InvalidArgumentError(`${path} must be a string (got ${describe(value)})`);
   if (check.nonEmpty && value.length === 0) throw new InvalidArgumentError(`${path} must not be empty`);

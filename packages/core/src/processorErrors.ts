@@ -1,4 +1,4 @@
-import { ShardlineError, type ShardlineErrorOptions } from './errors';
+import { brandErrorClass, ShardlineError, type ShardlineErrorOptions } from './errors';
 
 /** Which processor call failed. @public */
 export type ProcessorCall = 'create' | 'initialize' | 'processRecords' | 'shardEnded' | 'shutdownRequested' | 'leaseLost';
@@ -10,6 +10,10 @@ export type ProcessorCall = 'create' | 'initialize' | 'processRecords' | 'shardE
  * @public
  */
 export class ProcessorFailedError extends ShardlineError {
+  static {
+    brandErrorClass(this, 'ProcessorFailedError');
+  }
+
   constructor(
     readonly leaseKey: string,
     readonly call: ProcessorCall,
@@ -27,6 +31,10 @@ export class ProcessorFailedError extends ShardlineError {
  * @public
  */
 export class ProcessorTimeoutError extends ShardlineError {
+  static {
+    brandErrorClass(this, 'ProcessorTimeoutError');
+  }
+
   constructor(
     readonly leaseKey: string,
     readonly call: ProcessorCall,

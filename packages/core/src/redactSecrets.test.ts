@@ -51,7 +51,10 @@ describe('redactSecrets', () => {
 
   it('keeps class instances and errors recognisable, and follows an error’s cause', () => {
     class Options {
-      constructor(readonly region: string, readonly credentials: object) {}
+      constructor(
+        readonly region: string,
+        readonly credentials: object,
+      ) {}
       get describe(): string {
         return this.region;
       }
@@ -73,13 +76,13 @@ describe('redactSecrets', () => {
     const shared = { region: 'x' };
     const a: Record<string, unknown> = { shared, again: shared, password: 'p' };
     a.self = a;
-    const out = redactSecrets(a) as Record<string, unknown>;
+    const out = redactSecrets<Record<string, unknown>>(a);
     expect(out.self).toBe('[Circular]');
     expect(out.shared).toBe(out.again);
     expect(out.password).toBe(REDACTED);
     const deep: Record<string, unknown> = {};
     let node = deep;
-    for (let i = 0; i < 5_000; i++) node = (node.next = {}) as Record<string, unknown>;
+    for (let i = 0; i < 5_000; i++) node = node.next = {};
     node.secret = 's';
     expect(JSON.stringify(redactSecrets(deep))).not.toContain('"s"');
   });

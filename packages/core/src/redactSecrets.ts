@@ -52,7 +52,17 @@ const MAX_DEPTH = 1_000;
 
 /** Values JSON serialization prints without looking inside for keys: nothing to redact there. */
 function isOpaque(value: object): boolean {
-  return ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp || value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet || value instanceof Promise;
+  return (
+    ArrayBuffer.isView(value) ||
+    value instanceof ArrayBuffer ||
+    value instanceof Date ||
+    value instanceof RegExp ||
+    value instanceof Map ||
+    value instanceof Set ||
+    value instanceof WeakMap ||
+    value instanceof WeakSet ||
+    value instanceof Promise
+  );
 }
 
 /**
@@ -98,7 +108,7 @@ function copyRedacted(value: object, done: Map<object, unknown>, path: Set<objec
   const isArray = Array.isArray(value);
   // Otherwise keep the prototype and the non-enumerable own properties (an Error's message and
   // stack), so that serializers looking for them (pino's err) still recognise the copy.
-  const copy = (isArray ? [] : Object.create(Object.getPrototypeOf(value))) as Record<string, unknown>;
+  const copy = (isArray ? [] : Object.create(Object.getPrototypeOf(value) as object | null)) as Record<string, unknown>;
   const keys = printedKeys(value);
   if (!isArray) {
     for (const key of Object.getOwnPropertyNames(value)) {

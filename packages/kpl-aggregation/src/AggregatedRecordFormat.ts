@@ -1,5 +1,4 @@
 import * as crypto from 'node:crypto';
-import * as protobuf from 'protobufjs';
 
 /** The 4 bytes that start every KPL aggregated record. @public */
 export const KPL_MAGIC: Readonly<Uint8Array> = Uint8Array.of(0xf3, 0x89, 0x9a, 0xc2);
@@ -9,41 +8,6 @@ export const KPL_DIGEST_BYTES = 16;
 
 /** Magic plus digest: the bytes an aggregate adds around its protobuf message. @public */
 export const KPL_FIXED_OVERHEAD_BYTES = KPL_MAGIC.length + KPL_DIGEST_BYTES;
-
-/**
- * The KPL's proto2 schema (`aws/kinesis/protobuf/messages.proto`), as protobufjs reflection.
- * Shardline's own codec is hand-written for speed and tested byte for byte against this.
- * @public
- */
-export function createAggregatedRecordSchema(): { AggregatedRecord: protobuf.Type; Record: protobuf.Type; Tag: protobuf.Type } {
-  // Parsed from .proto text: protobufjs gives JSON-defined schemas proto3 presence rules, which
-  // would drop an explicit_hash_key_index of 0 that the KPL writes.
-  const { root } = protobuf.parse(KPL_MESSAGES_PROTO, { keepCase: true });
-  return {
-    AggregatedRecord: root.lookupType('AggregatedRecord'),
-    Record: root.lookupType('Record'),
-    Tag: root.lookupType('Tag'),
-  };
-}
-
-/** `aws/kinesis/protobuf/messages.proto` of the KPL (aggregation messages only). @public */
-export const KPL_MESSAGES_PROTO = `syntax = "proto2";
-message AggregatedRecord {
-  repeated string partition_key_table = 1;
-  repeated string explicit_hash_key_table = 2;
-  repeated Record records = 3;
-}
-message Tag {
-  required string key = 1;
-  optional string value = 2;
-}
-message Record {
-  required uint64 partition_key_index = 1;
-  optional uint64 explicit_hash_key_index = 2;
-  required bytes data = 3;
-  repeated Tag tags = 4;
-}
-`;
 
 /** Bytes a protobuf varint of `value` takes (value ≤ 2^53). */
 export function varintSize(value: number): number {

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
-import { evenHashKeyRanges, MAX_HASH_KEY, partitionKeyToHashKey, rangeContains } from '@shardline/core';
+import { evenHashKeyRanges, MAX_HASH_KEY, partitionKeyToHashKey, rangeContains, type ShardInfo } from '@shardline/core';
 import { userRecordArb } from '../test/arbitraries';
 import { deaggregate } from './deaggregate';
 import { ShardAggregator } from './ShardAggregator';
-import { type ShardInfo, ShardMap } from './ShardMap';
+import { ShardMap } from './ShardMap';
 
 function shards(n: number, closeIndex = -1): ShardInfo[] {
   return evenHashKeyRanges(n).map((range, i) => ({ shardId: `shardId-${String(i).padStart(12, '0')}`, range, open: i !== closeIndex }));

@@ -1,53 +1,5 @@
-import { type KinesisClient, ListShardsCommand, type ListShardsCommandInput, type Shard } from '@aws-sdk/client-kinesis';
-import { classifyAwsError, findRangeIndex, type HashKeyRange, hashKeyToWords, Md5Scratch, md5Utf8Words, parseExplicitHashKey, parseHashKeyRange, rangeContains } from '@shardline/core';
-
-/** One shard of a {@link ShardMap}. @public */
-export interface ShardInfo {
-  readonly shardId: string;
-  readonly range: HashKeyRange;
-  readonly parentShardId?: string;
-  readonly adjacentParentShardId?: string;
-  /** False for a shard that has ended (has an EndingSequenceNumber). */
-  readonly open: boolean;
-}
-
-/** Which stream to read shards of: by name or by ARN. @public */
-export type StreamRef = { readonly streamName: string; readonly streamArn?: undefined } | { readonly streamArn: string; readonly streamName?: undefined };
-
-function toShardInfo(shard: Shard): ShardInfo {
-  return {
-    shardId: shard.ShardId!,
-    range: parseHashKeyRange(shard.HashKeyRange, `shard ${shard.ShardId} HashKeyRange`),
-    ...(shard.ParentShardId ? { parentShardId: shard.ParentShardId } : {}),
-    ...(shard.AdjacentParentShardId ? { adjacentParentShardId: shard.AdjacentParentShardId } : {}),
-    open: !shard.SequenceNumberRange?.EndingSequenceNumber,
-  };
-}
-
-/**
- * Every shard of a stream (open and closed) from ListShards, across pages. Asks for open shards
- * only when `openOnly` (ShardFilter AT_LATEST), and filters closed ones itself too, because
- * kinesalite ignores ShardFilter.
- * @public
- */
-export async function listShards(client: KinesisClient, stream: StreamRef, openOnly = false): Promise<ShardInfo[]> {
-  const shards: ShardInfo[] = [];
-  let nextToken: string | undefined;
-  do {
-    const input: ListShardsCommandInput = nextToken
-      ? { NextToken: nextToken, MaxResults: 1000 }
-      : { ...(stream.streamArn ? { StreamARN: stream.streamArn } : { StreamName: stream.streamName }), MaxResults: 1000, ...(openOnly ? { ShardFilter: { Type: 'AT_LATEST' } } : {}) };
-    let out;
-    try {
-      out = await client.send(new ListShardsCommand(input));
-    } catch (error) {
-      throw classifyAwsError(error);
-    }
-    for (const s of out.Shards ?? []) shards.push(toShardInfo(s));
-    nextToken = out.NextToken;
-  } while (nextToken);
-  return openOnly ? shards.filter((s) => s.open) : shards;
-}
+import { findRangeIndex, type HashKeyRange, parseExplicitHashKey, rangeContains, type SdkShard, type ShardInfo, shardInfoFromSdk } from '@shardline/core';
+import { hashKeyToWords, Md5Scratch, md5Utf8Words } from './md5';
 
 /**
  * An immutable snapshot of a stream's open shards, sorted by hash-key range, answering "which shard
@@ -72,9 +24,12 @@ export class ShardMap {
    */
   lastPartitionKeyHash: number | undefined;
 
-  /** Builds a map from shards (SDK `Shard` objects or {@link ShardInfo}); closed shards are left out. */
-  constructor(shards: Iterable<Shard | ShardInfo>) {
-    const infos = [...shards].map((s) => ('ShardId' in s ? toShardInfo(s) : s));
+  /**
+   * Builds a map from shards: SDK `Shard` objects (e.g. `ListShards` output, any SDK version) or
+   * {@link ShardInfo} (e.g. from `listShards` of `@shardline/producer`); closed shards are left out.
+   */
+  constructor(shards: Iterable<SdkShard | ShardInfo>) {
+    const infos = [...shards].map((s) => ('ShardId' in s ? shardInfoFromSdk(s) : (s as ShardInfo)));
     this.byId = new Map(infos.map((s) => [s.shardId, s]));
     this.shards = infos.filter((s) => s.open).sort((a, b) => (a.range.endingHashKey < b.range.endingHashKey ? -1 : 1));
     this.ranges = this.shards.map((s) => s.range);
@@ -84,11 +39,6 @@ export class ShardMap {
       hashKeyToWords(s.range.startingHashKey, this.startWords, i * 4);
       hashKeyToWords(s.range.endingHashKey, this.endWords, i * 4);
     });
-  }
-
-  /** Reads the stream's open shards with ListShards (paged) and builds a map. */
-  static async fromStream(client: KinesisClient, stream: StreamRef): Promise<ShardMap> {
-    return new ShardMap(await listShards(client, stream, true));
   }
 
   /** Number of open shards. */

@@ -131,7 +131,10 @@ describe('deaggregate', () => {
   });
 
   it('skips the MD5 check when asked', () => {
-    const [agg] = aggregateRecords([{ partitionKey: 'x', data: Buffer.from('1') }, { partitionKey: 'y', data: Buffer.from('2') }]);
+    const [agg] = aggregateRecords([
+      { partitionKey: 'x', data: Buffer.from('1') },
+      { partitionKey: 'y', data: Buffer.from('2') },
+    ]);
     const bad = Buffer.from(agg!.data);
     bad[bad.length - 1]! ^= 1;
     expect(deaggregate(sdk(bad), { verifyChecksum: false })).toHaveLength(2);
@@ -139,7 +142,10 @@ describe('deaggregate', () => {
   });
 
   it('accepts the Lambda event shape, with or without the envelope', () => {
-    const [agg] = aggregateRecords([{ partitionKey: 'x', data: Buffer.from('1') }, { partitionKey: 'y', data: Buffer.from('2') }]);
+    const [agg] = aggregateRecords([
+      { partitionKey: 'x', data: Buffer.from('1') },
+      { partitionKey: 'y', data: Buffer.from('2') },
+    ]);
     const kinesis = { data: agg!.data.toString('base64'), partitionKey: 'a', sequenceNumber: SEQ, approximateArrivalTimestamp: 1_700_000_000.5, kinesisSchemaVersion: '1.0' };
     for (const input of [{ kinesis }, kinesis]) {
       const out = deaggregate(input);

@@ -1,4 +1,15 @@
-import { booleanOption, createNoopMetrics, enumOption, functionOption, type HashKeyRange, type Metrics, parseExplicitHashKey, partitionKeyToHashKey, rangeContains, rejectUnknownOptions } from '@shardline/core';
+import {
+  booleanOption,
+  createNoopMetrics,
+  enumOption,
+  functionOption,
+  type HashKeyRange,
+  type Metrics,
+  parseExplicitHashKey,
+  partitionKeyToHashKey,
+  rangeContains,
+  rejectUnknownOptions,
+} from '@shardline/core';
 import { type CorruptAggregateReason, type DecodedAggregate, decodeAggregatedRecord, isNotAggregateReason, type NotAggregateReason } from './decodeAggregatedRecord';
 
 /** A record as the AWS SDK v3 returns it from GetRecords (or SubscribeToShard). @public */
@@ -119,8 +130,14 @@ function toBuffer(data: Uint8Array | undefined): Buffer {
 function normalize(input: DeaggregateInput): NormalizedInput {
   const payload = 'kinesis' in input && input.kinesis ? input.kinesis : input;
   if ('Data' in payload || 'PartitionKey' in payload || 'SequenceNumber' in payload) {
-    const r = payload as SdkKinesisRecord;
-    return { data: toBuffer(r.Data), partitionKey: r.PartitionKey ?? '', explicitHashKey: r.ExplicitHashKey, sequenceNumber: r.SequenceNumber ?? '', approximateArrivalTimestamp: r.ApproximateArrivalTimestamp };
+    const r: SdkKinesisRecord = payload;
+    return {
+      data: toBuffer(r.Data),
+      partitionKey: r.PartitionKey ?? '',
+      explicitHashKey: r.ExplicitHashKey,
+      sequenceNumber: r.SequenceNumber ?? '',
+      approximateArrivalTimestamp: r.ApproximateArrivalTimestamp,
+    };
   }
   const l = payload as LambdaKinesisPayload;
   return {
@@ -279,7 +296,7 @@ export class Deaggregator {
 function subRecord(input: NormalizedInput, d: DecodedAggregate, i: number): DeaggregatedRecord {
   const e = d.explicitHashKeyIndexes[i]!;
   return {
-    data: input.data.subarray(d.dataStart[i]!, d.dataEnd[i]!),
+    data: input.data.subarray(d.dataStart[i], d.dataEnd[i]),
     partitionKey: d.partitionKeys[d.partitionKeyIndexes[i]!]!,
     explicitHashKey: e >= 0 ? d.explicitHashKeys[e] : undefined,
     sequenceNumber: input.sequenceNumber,

@@ -1,7 +1,8 @@
 import * as crypto from 'node:crypto';
 import fc from 'fast-check';
 import * as protobuf from 'protobufjs';
-import { createAggregatedRecordSchema, KPL_MAGIC } from './AggregatedRecordFormat';
+import { createAggregatedRecordSchema } from '../test/kplSchema';
+import { KPL_MAGIC } from './AggregatedRecordFormat';
 import { decodeAggregatedRecord } from './decodeAggregatedRecord';
 import { deaggregate } from './deaggregate';
 
@@ -9,7 +10,6 @@ import { deaggregate } from './deaggregate';
 // field by field, so that tags and fields the KPL schema does not know can sit anywhere: a
 // protobuf message is the concatenation of its fields, in any order.
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const agg = require('aws-kinesis-agg') as {
   deaggregateSync(record: object, computeChecksums: boolean, cb: (err: Error | null, records?: { partitionKey: string; explicitPartitionKey?: string; data: string }[]) => void): void;
 };
@@ -53,8 +53,7 @@ function writeUnknown(w: protobuf.Writer, u: UnknownField): void {
 }
 
 /** Field numbers from 1 to 2^29 − 1 (tags of one to five bytes), avoiding the schema's own. */
-const fieldArb = (known: number) =>
-  fc.oneof(fc.integer({ min: known + 1, max: 15 }), fc.integer({ min: 16, max: 2047 }), fc.integer({ min: 2048, max: 2 ** 29 - 1 }));
+const fieldArb = (known: number) => fc.oneof(fc.integer({ min: known + 1, max: 15 }), fc.integer({ min: 16, max: 2047 }), fc.integer({ min: 2048, max: 2 ** 29 - 1 }));
 
 const unknownFieldArb = (known: number): fc.Arbitrary<UnknownField> =>
   fc.letrec<{ field: UnknownField }>((tie) => ({
@@ -157,9 +156,7 @@ describe('decodeAggregatedRecord', () => {
           partition_key_table: string[];
           records: { partition_key_index: string; data: Buffer; tags?: { key: string; value?: string }[] }[];
         };
-        expect(reference.records.map((r) => [reference.partition_key_table[Number(r.partition_key_index)], r.data.toString('hex')])).toEqual(
-          ours.map((u) => [u.partitionKey, u.data.toString('hex')]),
-        );
+        expect(reference.records.map((r) => [reference.partition_key_table[Number(r.partition_key_index)], r.data.toString('hex')])).toEqual(ours.map((u) => [u.partitionKey, u.data.toString('hex')]));
         expect(reference.records.map((r) => (r.tags ?? []).map((t) => t.key))).toEqual(a.records.map((r) => r.tags.map((t) => t.key)));
         agg.deaggregateSync({ data: data.toString('base64'), partitionKey: 'a', sequenceNumber: SEQ }, true, (err, theirs) => {
           expect(err ?? null).toBeNull();
@@ -197,7 +194,16 @@ describe('decodeAggregatedRecord', () => {
     expect(wrap(field((w) => w.uint32((9 << 3) | 4)))).toBe('PROTOBUF'); // end without start
     expect(wrap(field((w) => w.uint32((9 << 3) | 6)))).toBe('PROTOBUF');
     expect(wrap(field((w) => w.uint32((9 << 3) | 7)))).toBe('PROTOBUF');
-    expect(wrap(field((w) => w.uint32((9 << 3) | 2).uint32(5).uint32(1)))).toBe('PROTOBUF'); // length past the end
+    expect(
+      wrap(
+        field((w) =>
+          w
+            .uint32((9 << 3) | 2)
+            .uint32(5)
+            .uint32(1),
+        ),
+      ),
+    ).toBe('PROTOBUF'); // length past the end
     // Nesting deeper than protobuf-java's recursion limit (100) is refused, not a stack overflow.
     const deep = Buffer.concat([...Array.from({ length: 5000 }, () => field((w) => w.uint32((9 << 3) | 3))), ...Array.from({ length: 5000 }, () => field((w) => w.uint32((9 << 3) | 4)))]);
     expect(wrap(deep)).toBe('PROTOBUF');

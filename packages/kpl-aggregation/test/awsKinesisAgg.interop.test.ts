@@ -2,12 +2,15 @@ import fc from 'fast-check';
 import { aggregateRecords, deaggregate, type UserRecord } from '../src';
 import { userRecordArb } from './arbitraries';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const agg = require('aws-kinesis-agg') as {
   RecordAggregator: new () => {
     aggregateRecords(records: object[], forceFlush: boolean, onReady: (err: Error | null, encoded?: { partitionKey: string; data: Buffer; ExplicitHashKey?: string }) => void): void;
   };
-  deaggregateSync(record: object, computeChecksums: boolean, cb: (err: Error | null, records?: { partitionKey: string; explicitPartitionKey?: string; data: string; subSequenceNumber: number }[]) => void): void;
+  deaggregateSync(
+    record: object,
+    computeChecksums: boolean,
+    cb: (err: Error | null, records?: { partitionKey: string; explicitPartitionKey?: string; data: string; subSequenceNumber: number }[]) => void,
+  ): void;
 };
 
 const SEQ = '49590338271490256608559692538361571095921575989136588898';
@@ -36,8 +39,8 @@ function theirAggregate(records: readonly UserRecord[]) {
   return out;
 }
 
-// Keys aws-kinesis-agg itself mangles (bug 1 of the reference: plain-object key tables put
-// integer-like keys first) are fine in one direction only; see the dedicated test below.
+// Keys aws-kinesis-agg itself mangles (it builds key tables as plain objects, which enumerate
+// integer-like keys first, so its indexes no longer match) are fine in one direction only; see the dedicated test below.
 // The same plain objects also break on keys that name Object.prototype members ("__proto__" sets
 // the table's prototype instead of an entry).
 const integerLike = /^(0|[1-9]\d*)$/;
@@ -88,17 +91,28 @@ describe('interoperability with aws-kinesis-agg 4.2.8', () => {
       records.map((r) => [r.partitionKey, Buffer.from(r.data).toString()]),
     );
     expect(deaggregate({ Data: k!.data, PartitionKey: 'a', SequenceNumber: SEQ }).map((u) => u.partitionKey)).toEqual(records.map((r) => r.partitionKey));
-    // ...while its own encoding of integer-like keys is scrambled (reference §5.3 bug 1): we decode
-    // exactly what it wrote, which maps rec-b to "2".
+    // ...while its own encoding of integer-like keys is scrambled (its plain-object key table lists
+    // "2" and "10" before "b"): we decode exactly what it wrote, which maps rec-b to "2".
     const [theirs] = theirAggregate(records.slice(0, 3));
-    expect(deaggregate({ Data: theirs!.data, PartitionKey: theirs!.partitionKey, SequenceNumber: SEQ }).map((u) => `${u.partitionKey}→${u.data}`)).toEqual(['2→rec-b', '10→rec-10', 'b→rec-2']);
-    // The golden vector of the reference was produced by aws-kinesis-agg; both sides read it.
+    expect(deaggregate({ Data: theirs!.data, PartitionKey: theirs!.partitionKey, SequenceNumber: SEQ }).map((u) => `${u.partitionKey}→${u.data.toString()}`)).toEqual([
+      '2→rec-b',
+      '10→rec-10',
+      'b→rec-2',
+    ]);
+    // A 65-byte aggregate written by aws-kinesis-agg 4.2.8 (pk1/"hello", pk2/"world", pk1 with explicit
+    // hash key 42/"!"); both sides read it.
     const golden = Buffer.from('f3899ac20a03706b310a03706b3212023432' + '1a0908001a0568656c6c6f1a0908011a05776f726c641a07080010001a0121' + '94c0712d8930bbb3fc37c453ead58b47', 'hex');
     expect(deaggregate({ Data: golden, PartitionKey: 'pk1', SequenceNumber: SEQ }).map((u) => [u.partitionKey, u.explicitHashKey, u.data.toString()])).toEqual([
       ['pk1', undefined, 'hello'],
       ['pk2', undefined, 'world'],
       ['pk1', '42', '!'],
     ]);
-    expect(theirAggregate([{ partitionKey: 'pk1', data: Buffer.from('hello') }, { partitionKey: 'pk2', data: Buffer.from('world') }, { partitionKey: 'pk1', explicitHashKey: '42', data: Buffer.from('!') }])[0]!.data.equals(golden)).toBe(true);
+    expect(
+      theirAggregate([
+        { partitionKey: 'pk1', data: Buffer.from('hello') },
+        { partitionKey: 'pk2', data: Buffer.from('world') },
+        { partitionKey: 'pk1', explicitHashKey: '42', data: Buffer.from('!') },
+      ])[0]!.data.equals(golden),
+    ).toBe(true);
   });
 });

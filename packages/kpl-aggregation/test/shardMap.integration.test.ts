@@ -1,5 +1,5 @@
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
-import { createKinesisClient } from '@shardline/core';
+import { createKinesisClient, listShards } from '@shardline/core';
 import { createStream, type Emulators, startEmulators, startKinesisLocal, uniqueName, waitForStreamActive } from '@shardline/testkit';
 import { Deaggregator, type KinesisRecord, ShardAggregator, ShardMap, type UserRecord } from '../src';
 
@@ -30,8 +30,8 @@ describe('ShardMap and ShardAggregator against kinesalite', () => {
   it('predicts the shard Kinesis picks, and keeps only open shards after a split', async () => {
     const streamName = uniqueName('kpl');
     await createStream(kinesis, streamName, 4);
-    await splitFirstShard(kinesis, streamName, await ShardMap.fromStream(kinesis, { streamName }));
-    const map = await ShardMap.fromStream(kinesis, { streamName });
+    await splitFirstShard(kinesis, streamName, new ShardMap(await listShards(kinesis, { streamName }, true)));
+    const map = new ShardMap(await listShards(kinesis, { streamName }, true));
     expect(map.size).toBe(5);
     expect(map.shards.some((s) => s.parentShardId === 'shardId-000000000000')).toBe(true);
     const records = Array.from({ length: 500 }, (_, i) => ({ PartitionKey: `key-${i}`, Data: Buffer.from([i & 0xff]) }));
@@ -42,7 +42,7 @@ describe('ShardMap and ShardAggregator against kinesalite', () => {
   it('aggregates per shard so that every aggregate lands on, and reads back from, its shard', async () => {
     const streamName = uniqueName('kpl');
     await createStream(kinesis, streamName, 8);
-    const map = await ShardMap.fromStream(kinesis, { streamName });
+    const map = new ShardMap(await listShards(kinesis, { streamName }, true));
     const aggregator = new ShardAggregator<UserRecord>(map);
     const users = Array.from({ length: 5000 }, (_, i) => ({ partitionKey: `user-${i}`, data: Buffer.from(`payload-${i}`) }));
     const kinesisRecords: KinesisRecord[] = [];
@@ -75,8 +75,8 @@ describe('ShardMap against kinesis-local (server-side ShardFilter)', () => {
     try {
       const streamName = uniqueName('kpl');
       await createStream(kinesis, streamName, 3);
-      await splitFirstShard(kinesis, streamName, await ShardMap.fromStream(kinesis, { streamName }));
-      const map = await ShardMap.fromStream(kinesis, { streamName });
+      await splitFirstShard(kinesis, streamName, new ShardMap(await listShards(kinesis, { streamName }, true)));
+      const map = new ShardMap(await listShards(kinesis, { streamName }, true));
       expect(map.size).toBe(4);
       expect(map.shards.every((s) => s.open)).toBe(true);
     } finally {

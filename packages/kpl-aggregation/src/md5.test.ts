@@ -1,8 +1,7 @@
 import * as crypto from 'node:crypto';
 import fc from 'fast-check';
-import { partitionKeyToHashKey } from './hashKey';
+import { MAX_HASH_KEY, partitionKeyToHashKey } from '@shardline/core';
 import { compareHashWords, hashKeyToWords, Md5Scratch, md5Utf8Words, wordsToHashKey } from './md5';
-import { MAX_HASH_KEY } from './hashKey';
 
 describe('md5Utf8Words', () => {
   const scratch = new Md5Scratch();
@@ -20,7 +19,7 @@ describe('md5Utf8Words', () => {
     );
   });
 
-  it('gives the reference hash keys', () => {
+  it('gives the hash keys that node:crypto\'s MD5 gives for "a", "" and "user-42"', () => {
     md5Utf8Words('a', out, 0, scratch);
     expect(wordsToHashKey(out)).toBe(16955237001963240173058271559858726497n);
     md5Utf8Words('', out, 0, scratch);

@@ -5,7 +5,6 @@
  * 0..3), which is what hash-key comparisons need. For long inputs, use node:crypto.
  */
 
-
 /** Reusable working memory of one hasher; never shared between hashers. */
 export class Md5Scratch {
   /** Message bytes, padded; grows for long keys. */
@@ -63,10 +62,10 @@ export function md5Utf8Words(text: string, out: Uint32Array, offset: number, scr
       state[2] = 0x98badcfe | 0;
       state[3] = 0x10325476;
       md5Block(state, w);
-      out[offset] = bswap(state[0]!);
-      out[offset + 1] = bswap(state[1]!);
-      out[offset + 2] = bswap(state[2]!);
-      out[offset + 3] = bswap(state[3]!);
+      out[offset] = bswap(state[0]);
+      out[offset + 1] = bswap(state[1]);
+      out[offset + 2] = bswap(state[2]);
+      out[offset + 3] = bswap(state[3]);
       return;
     }
   }
@@ -109,10 +108,10 @@ function md5BytesWords(scratch: Md5Scratch, length: number, out: Uint32Array, of
     }
     md5Block(state, w);
   }
-  out[offset] = bswap(state[0]!);
-  out[offset + 1] = bswap(state[1]!);
-  out[offset + 2] = bswap(state[2]!);
-  out[offset + 3] = bswap(state[3]!);
+  out[offset] = bswap(state[0]);
+  out[offset + 1] = bswap(state[1]);
+  out[offset + 2] = bswap(state[2]);
+  out[offset + 3] = bswap(state[3]);
 }
 
 // The 64 steps written out (RFC 1321 order), with the message words in locals: no calls,
@@ -123,7 +122,22 @@ function md5Block(state: Int32Array, x: Int32Array): void {
   let c = state[2]!;
   let d = state[3]!;
   let t: number;
-  const x0 = x[0]!, x1 = x[1]!, x2 = x[2]!, x3 = x[3]!, x4 = x[4]!, x5 = x[5]!, x6 = x[6]!, x7 = x[7]!, x8 = x[8]!, x9 = x[9]!, x10 = x[10]!, x11 = x[11]!, x12 = x[12]!, x13 = x[13]!, x14 = x[14]!, x15 = x[15]!;
+  const x0 = x[0]!,
+    x1 = x[1]!,
+    x2 = x[2]!,
+    x3 = x[3]!,
+    x4 = x[4]!,
+    x5 = x[5]!,
+    x6 = x[6]!,
+    x7 = x[7]!,
+    x8 = x[8]!,
+    x9 = x[9]!,
+    x10 = x[10]!,
+    x11 = x[11]!,
+    x12 = x[12]!,
+    x13 = x[13]!,
+    x14 = x[14]!,
+    x15 = x[15]!;
   t = (a + ((b & c) | (~b & d)) + x0 + -680876936) | 0;
   a = (((t << 7) | (t >>> 25)) + b) | 0;
   t = (d + ((a & b) | (~a & c)) + x1 + -389564586) | 0;
