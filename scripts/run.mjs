@@ -30,7 +30,7 @@ function workspaceDirs() {
 function summarizeJest() {
   let passed = 0;
   let failed = 0;
-  let missing = [];
+  const missing = [];
   for (const dir of workspaceDirs()) {
     const file = path.join(dir, '.jest-results.json');
     if (!JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).scripts?.test) continue;
@@ -56,13 +56,16 @@ switch (command) {
     for (const dir of workspaceDirs()) fs.rmSync(path.join(dir, '.jest-results.json'), { force: true });
     const deps = run(['exec', 'node', 'scripts/check-deps.cjs']);
     const typecheck = run(['exec', 'turbo', 'run', 'typecheck', '--concurrency=2', '--continue', '--output-logs=errors-only', ...rest]);
+    // `pnpm lint`: ESLint (type-aware) and Prettier over the workspace, and each public package's API report.
+    const lint = run(['run', 'lint', '--concurrency=2', '--continue']);
     // One package's jest at a time: integration tests time leases and failovers on a 2-core machine.
     const tests = run(['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', '--', '--json', '--outputFile=.jest-results.json', ...(process.env.CI ? ['--ci'] : [])]);
     console.log('\njest results by package:');
     const { passed, failed, missing } = summarizeJest();
     if (deps !== 0) console.log('dependency check failed');
     if (typecheck !== 0) console.log('typecheck failed');
-    const ok = deps === 0 && typecheck === 0 && tests === 0 && failed === 0 && missing.length === 0;
+    if (lint !== 0) console.log('lint failed (pnpm lint; `pnpm format` and `pnpm api:update` fix formatting and API reports)');
+    const ok = deps === 0 && typecheck === 0 && lint === 0 && tests === 0 && failed === 0 && missing.length === 0;
     console.log(`${passed} passed, ${failed} failed`);
     process.exit(ok ? 0 : 1);
   }
@@ -76,8 +79,11 @@ switch (command) {
   }
   case 'bench': {
     install();
-    // Benchmarks measure; never two at once.
-    process.exit(run(['exec', 'turbo', 'run', 'bench', '--concurrency=1', ...rest]));
+    // Benchmarks measure; never two at once. Every package's bench runs (--continue); the output
+    // streams to the terminal and its `bench:` lines become bench/results.md (convention and parser
+    // in scripts/bench-results.mjs).
+    const { runBenches } = await import('./bench-results.mjs');
+    process.exit(await runBenches(env, rest));
   }
   default:
     console.error('usage: node scripts/run.mjs test|demo|bench [args]');

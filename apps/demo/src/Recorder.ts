@@ -107,6 +107,6 @@ export class Recorder {
   acquiredAfter(keys: readonly string[], from: string, at: number): number | undefined {
     const acquired = this.of('lease').filter((l) => l.event === 'acquired' && l.worker !== from && l.t >= at);
     const times = keys.map((k) => acquired.find((l) => l.leaseKey === k)?.t);
-    return times.every((t) => t !== undefined) ? Math.max(at, ...(times as number[])) - at : undefined;
+    return times.every((t) => t !== undefined) ? Math.max(at, ...times) - at : undefined;
   }
 }

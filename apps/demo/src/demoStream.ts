@@ -27,7 +27,9 @@ export async function splitWidestShard(kinesis: KinesisClient, streamName: strin
 /** Deletes the stream and the lease table on the services given (external ones; emulators just stop). Returns what failed, in words. */
 export async function deleteDemoResources(kinesis: KinesisClient | undefined, dynamo: DynamoDBClient | undefined, streamName: string, tableName: string): Promise<string[]> {
   const problems: string[] = [];
-  await kinesis?.send(new DeleteStreamCommand({ StreamName: streamName, EnforceConsumerDeletion: true })).catch((e: Error) => problems.push(`could not delete stream ${streamName}: ${e.name}: ${e.message}`));
+  await kinesis
+    ?.send(new DeleteStreamCommand({ StreamName: streamName, EnforceConsumerDeletion: true }))
+    .catch((e: Error) => problems.push(`could not delete stream ${streamName}: ${e.name}: ${e.message}`));
   await dynamo?.send(new DeleteTableCommand({ TableName: tableName })).catch((e: Error) => {
     if (e.name !== 'ResourceNotFoundException') problems.push(`could not delete table ${tableName}: ${e.name}: ${e.message}`);
   });

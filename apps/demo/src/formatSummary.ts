@@ -19,7 +19,12 @@ const n = (value: number): string => value.toLocaleString('en-US');
 /** The summary, one line per check, failures listed last. */
 export function formatSummary(s: DemoSummary): string[] {
   const d = s.duplicates;
-  const sources = [`${n(d.fromKilledWorker)} from ${s.killedWorker ?? 'the killed worker'}'s uncheckpointed batches (SIGKILL${s.killedMidBatch ? ' mid-batch' : ''})`, `${n(d.fromLeaseLoss)} after lease losses`, `${n(d.fromProducer)} written twice by the producer`, `${n(d.unexplained.length)} unexplained`];
+  const sources = [
+    `${n(d.fromKilledWorker)} from ${s.killedWorker ?? 'the killed worker'}'s uncheckpointed batches (SIGKILL${s.killedMidBatch ? ' mid-batch' : ''})`,
+    `${n(d.fromLeaseLoss)} after lease losses`,
+    `${n(d.fromProducer)} written twice by the producer`,
+    `${n(d.unexplained.length)} unexplained`,
+  ];
   const ms = (value: number | undefined): string => (value === undefined ? 'not measured' : `${n(value)} ms`);
   return [
     '',

@@ -37,6 +37,21 @@ describe('parseDemoArgs', () => {
 
   it('documents every option with its default', () => {
     const usage = demoUsage();
-    for (const line of ['--duration S', '(default 30)', '--records N', '--rate N', '(default 1000)', '--shards N', '(default 4)', '--workers N', '(default 3)', '--record-size B', '(default 100)', '--keep-running', '--help']) expect(usage).toContain(line);
+    for (const line of [
+      '--duration S',
+      '(default 30)',
+      '--records N',
+      '--rate N',
+      '(default 1000)',
+      '--shards N',
+      '(default 4)',
+      '--workers N',
+      '(default 3)',
+      '--record-size B',
+      '(default 100)',
+      '--keep-running',
+      '--help',
+    ])
+      expect(usage).toContain(line);
   });
 });

@@ -85,6 +85,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
     }),
   ) as Pick<DemoArgs, Numeric['key']>;
   // After the split there are shards + 1 open leases; the worker stopped gracefully must hold one.
-  if (numbers.shards + 1 < numbers.workers) throw new InvalidArgumentError(`--shards must be at least --workers − 1 so that every worker holds a lease (got ${numbers.shards} shards, ${numbers.workers} workers)`);
+  if (numbers.shards + 1 < numbers.workers)
+    throw new InvalidArgumentError(`--shards must be at least --workers − 1 so that every worker holds a lease (got ${numbers.shards} shards, ${numbers.workers} workers)`);
   return { ...numbers, keepRunning: values['keep-running'] === true, help: values.help === true };
 }

@@ -65,7 +65,9 @@ export function panelLines(v: DemoView, columns: number): string[] {
     `shardline demo  ${seconds(v.elapsedMs)} (target ${v.target})  status page: ${v.statusUrl ?? 'n/a'}`,
     `produced ${n(v.produced)} (acknowledged ${n(v.acknowledged)}, failed ${n(v.failedPuts)})   consumed ${n(v.consumed)} distinct, ${n(v.deliveries)} deliveries`,
     `  ${'shard'.padEnd(22)}${'owner'.padEnd(16)}${'lag ms'.padStart(8)}${'consumed'.padStart(11)}`,
-    ...v.shards.map((s) => `  ${s.shardId.padEnd(22)}${(s.ended ? '(ended)' : (s.owner ?? '-')).padEnd(16)}${(s.ended || s.lagMs === undefined ? '-' : n(s.lagMs)).padStart(8)}${n(s.deliveries).padStart(11)}`),
+    ...v.shards.map(
+      (s) => `  ${s.shardId.padEnd(22)}${(s.ended ? '(ended)' : (s.owner ?? '-')).padEnd(16)}${(s.ended || s.lagMs === undefined ? '-' : n(s.lagMs)).padStart(8)}${n(s.deliveries).padStart(11)}`,
+    ),
     `workers: ${v.workers.map((w) => `${w.workerId} ${w.state}${w.state === 'running' ? ` (${w.leases})` : ''}`).join(', ')}`,
   ];
   return lines.map((l) => (l.length > columns ? l.slice(0, Math.max(columns - 1, 1)) : l));

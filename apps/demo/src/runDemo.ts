@@ -89,12 +89,16 @@ export async function runDemo(args: DemoArgs, say: (line: string) => void = (lin
     emulators = externalKinesis && externalDynamo ? undefined : await startEmulators({ kinesis: !externalKinesis, dynamodb: !externalDynamo });
     const env = demoEnv(emulators, externalKinesis || externalDynamo);
     const where = (external: boolean, name: string, variable: string): string => (external ? `${name} at ${env[variable] ?? env.AWS_ENDPOINT_URL}` : `embedded ${name}`);
-    say(`shardline demo: ${where(externalKinesis, 'Kinesis', 'AWS_ENDPOINT_URL_KINESIS')}, ${where(externalDynamo, 'DynamoDB', 'AWS_ENDPOINT_URL_DYNAMODB')}${emulators ? ' (kinesalite/dynalite in this process)' : ''}`);
+    say(
+      `shardline demo: ${where(externalKinesis, 'Kinesis', 'AWS_ENDPOINT_URL_KINESIS')}, ${where(externalDynamo, 'DynamoDB', 'AWS_ENDPOINT_URL_DYNAMODB')}${emulators ? ' (kinesalite/dynalite in this process)' : ''}`,
+    );
     kinesis = createKinesisClient({ env });
     dynamo = createDynamoDbClient({ env });
     await createDemoStream(kinesis, streamName, args.shards);
     streamCreated = true;
-    say(`stream ${streamName}: ${args.shards} shards; lease table ${tableName}; ${args.workers} worker processes (failoverTimeMs ${FAILOVER_TIME_MS}); producing ${target} at ${args.rate} records/s of ${args.recordBytes} B`);
+    say(
+      `stream ${streamName}: ${args.shards} shards; lease table ${tableName}; ${args.workers} worker processes (failoverTimeMs ${FAILOVER_TIME_MS}); producing ${target} at ${args.rate} records/s of ${args.recordBytes} B`,
+    );
 
     const workers = new WorkerFleet(env, recorder);
     fleet = workers;
@@ -113,17 +117,31 @@ export async function runDemo(args: DemoArgs, say: (line: string) => void = (lin
     if (!started || !initial.every((w) => recorder.isReady(w.workerId))) throw new Error(`worker processes did not start: ${workers.stderrSummary()}`);
     display.start();
 
-    const scenario = await runScenario({ fleet: workers, recorder, startWorker, splitShard: () => splitWidestShard(kinesis!, streamName), sleep, signal, event: (t) => display.event(t), pauseMs: Math.min(Math.max(Math.round(targetMs / 6), 500), 15_000), failoverTimeMs: FAILOVER_TIME_MS });
+    const scenario = await runScenario({
+      fleet: workers,
+      recorder,
+      startWorker,
+      splitShard: () => splitWidestShard(kinesis!, streamName),
+      sleep,
+      signal,
+      event: (t) => display.event(t),
+      pauseMs: Math.min(Math.max(Math.round(targetMs / 6), 500), 15_000),
+      failoverTimeMs: FAILOVER_TIME_MS,
+    });
     if (args.records === undefined) await sleep(Math.max(0, targetMs - (Date.now() - steady.startedAt)));
     else await waitFor(() => steady.exhausted, Infinity, sleep);
     await steady.stop();
     display.event(`producer closed: ${steady.results.size} records acknowledged, ${steady.failures.size} failed`);
     const expected = [...steady.results.keys()];
     let checked = 0;
-    const drained = await waitFor(() => {
-      while (checked < expected.length && recorder.hasConsumed(expected[checked]!)) checked++;
-      return checked === expected.length;
-    }, DRAIN_TIMEOUT_MS, sleep);
+    const drained = await waitFor(
+      () => {
+        while (checked < expected.length && recorder.hasConsumed(expected[checked]!)) checked++;
+        return checked === expected.length;
+      },
+      DRAIN_TIMEOUT_MS,
+      sleep,
+    );
     display.event(drained ? 'drained: every acknowledged record consumed' : `not drained within ${DRAIN_TIMEOUT_MS / 1000} s`);
 
     const problems = [...scenario.problems, ...recorder.of('failed').map((f) => `${f.worker} failed to start: ${f.message}`)];
@@ -169,12 +187,17 @@ export async function runDemo(args: DemoArgs, say: (line: string) => void = (lin
     display.stop();
     for (const l of loads) await l.abandon();
     await fleet?.destroy();
-    const problems = streamCreated && kinesis && dynamo && (externalKinesis || externalDynamo) ? await deleteDemoResources(externalKinesis ? kinesis : undefined, externalDynamo ? dynamo : undefined, streamName, tableName) : [];
+    const problems =
+      streamCreated && kinesis && dynamo && (externalKinesis || externalDynamo)
+        ? await deleteDemoResources(externalKinesis ? kinesis : undefined, externalDynamo ? dynamo : undefined, streamName, tableName)
+        : [];
     kinesis?.destroy();
     dynamo?.destroy();
     await emulators?.stop();
     const deleted = [externalKinesis && 'stream', externalDynamo && 'lease table'].filter(Boolean).join(' and ');
-    say(`cleaned up: ${fleet?.workers.length ?? 0} worker processes ended${emulators ? ', emulators stopped' : ''}${deleted && streamCreated ? `, ${deleted} deleted` : ''}${problems.length ? `; ${problems.join('; ')}` : ''}`);
+    say(
+      `cleaned up: ${fleet?.workers.length ?? 0} worker processes ended${emulators ? ', emulators stopped' : ''}${deleted && streamCreated ? `, ${deleted} deleted` : ''}${problems.length ? `; ${problems.join('; ')}` : ''}`,
+    );
   }
 }
 

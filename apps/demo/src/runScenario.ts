@@ -38,7 +38,11 @@ export async function runScenario(c: ScenarioContext): Promise<ScenarioResult> {
   const stepTimeoutMs = Math.max(30_000, 10 * c.failoverTimeMs);
   const waitFor = <T>(probe: () => T | undefined | false, timeoutMs: number): Promise<T | undefined> => poll(probe, timeoutMs, c.sleep);
   const balanced = (): Promise<true | undefined> => waitFor(() => recorder.balanced(fleet.live().map((w) => w.workerId)) || undefined, stepTimeoutMs);
-  const counts = (): string => fleet.live().map((w) => `${w.workerId} ${recorder.leasesOf(w.workerId).length}`).join(', ');
+  const counts = (): string =>
+    fleet
+      .live()
+      .map((w) => `${w.workerId} ${recorder.leasesOf(w.workerId).length}`)
+      .join(', ');
   const mostLoaded = (candidates: WorkerProcess[]): WorkerProcess => candidates.sort((a, b) => recorder.leasesOf(b.workerId).length - recorder.leasesOf(a.workerId).length)[0]!;
   /** Waits until others reported acquiring every lease `w` held at `at`. */
   const takeover = async (w: WorkerProcess, leases: string[], at: number): Promise<Takeover> => ({
@@ -76,12 +80,17 @@ export async function runScenario(c: ScenarioContext): Promise<ScenarioResult> {
   c.signal?.throwIfAborted();
   c.event(`SIGKILL ${victim.workerId} (mid-batch) holding ${held.join(', ') || 'no lease'}`);
   const failover = await takeover(victim, held, killedAt);
-  c.event(failover.ms === undefined ? `failover: ${victim.workerId}'s leases were not taken over` : `failover: ${held.length} lease(s) taken over ${failover.ms} ms after SIGKILL (failoverTimeMs ${c.failoverTimeMs})`);
+  c.event(
+    failover.ms === undefined
+      ? `failover: ${victim.workerId}'s leases were not taken over`
+      : `failover: ${held.length} lease(s) taken over ${failover.ms} ms after SIGKILL (failoverTimeMs ${c.failoverTimeMs})`,
+  );
 
   await c.sleep(c.pauseMs);
   const joiner = c.startWorker();
   c.event(`${joiner.workerId} starting`);
-  if (!(await waitFor(() => recorder.isReady(joiner.workerId) || !joiner.alive, 60_000)) || !recorder.isReady(joiner.workerId)) throw new Error(`${joiner.workerId} did not start: ${joiner.stderrTail.slice(-5).join(' | ')}`);
+  if (!(await waitFor(() => recorder.isReady(joiner.workerId) || !joiner.alive, 60_000)) || !recorder.isReady(joiner.workerId))
+    throw new Error(`${joiner.workerId} did not start: ${joiner.stderrTail.slice(-5).join(' | ')}`);
   c.event((await balanced()) ? `${joiner.workerId} joined; leases balanced: ${counts()}` : `${joiner.workerId} joined; leases not balanced: ${counts()}`);
 
   await c.sleep(c.pauseMs);

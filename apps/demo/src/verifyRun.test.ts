@@ -1,6 +1,5 @@
 import type { Shard } from '@aws-sdk/client-kinesis';
 import type { PutResult } from '@shardline/producer';
-import type { SeenLine } from './Recorder';
 import { type RunEvidence, verifyRun } from './verifyRun';
 import type { SeenRecord, WorkerLine } from './workerLine';
 
@@ -20,8 +19,14 @@ function evidence(change: (lines: WorkerLine[]) => WorkerLine[] = (l) => l): Run
     { type: 'batch', worker: 'w2', t: 40, pi: 2, shardId: 'B', records: [rec('r5', 0)] },
   ];
   return {
-    lines: change(lines).map((l, index) => ({ ...l, index }) as SeenLine),
-    produced: new Map([['r1', put('A', 0)], ['r2', put('A', 1)], ['r3', put('A', 2)], ['r4', put('A', 3)], ['r5', put('B', 0)]]),
+    lines: change(lines).map((l, index) => ({ ...l, index })),
+    produced: new Map([
+      ['r1', put('A', 0)],
+      ['r2', put('A', 1)],
+      ['r3', put('A', 2)],
+      ['r4', put('A', 3)],
+      ['r5', put('B', 0)],
+    ]),
     failedPuts: new Map(),
     shards: [shard('A'), shard('B', 'A')],
     failover: { workerId: 'w1', at: 21, leases: ['A'], ms: 3_200 },
@@ -47,12 +52,7 @@ describe('verifyRun', () => {
   });
 
   it('fails on a duplicate nothing explains, on records out of order, and on a child consumed before its parent ended', () => {
-    const v = verifyRun(
-      evidence((lines) => [
-        ...lines.filter((l) => l.type !== 'shardEnded'),
-        { type: 'batch', worker: 'w2', t: 41, pi: 2, shardId: 'B', records: [rec('r5', 0)] },
-      ]),
-    );
+    const v = verifyRun(evidence((lines) => [...lines.filter((l) => l.type !== 'shardEnded'), { type: 'batch', worker: 'w2', t: 41, pi: 2, shardId: 'B', records: [rec('r5', 0)] }]));
     expect(v.duplicates.unexplained).toEqual(['r5 at B/100: w2/2, w2/2']);
     expect(v.orderViolations).toEqual(['B: w2/2 delivered r5 at 100 after 100']);
     expect(v.lineageViolations).toEqual(['B was consumed before its parent A ended']);

@@ -64,7 +64,8 @@ const parsePosition = (text: string): ExtendedSequenceNumber => {
   const [sequenceNumber, sub] = text.split(':');
   return new ExtendedSequenceNumber(sequenceNumber!, sub === undefined ? 0 : Number(sub));
 };
-const highest = (ps: readonly ExtendedSequenceNumber[]): ExtendedSequenceNumber | undefined => ps.reduce<ExtendedSequenceNumber | undefined>((m, p) => (m ? ExtendedSequenceNumber.max(m, p) : p), undefined);
+const highest = (ps: readonly ExtendedSequenceNumber[]): ExtendedSequenceNumber | undefined =>
+  ps.reduce<ExtendedSequenceNumber | undefined>((m, p) => (m ? ExtendedSequenceNumber.max(m, p) : p), undefined);
 const processorOf = (l: { worker: string; pi: number }): string => `${l.worker}/${l.pi}`;
 
 /** Per shard: each processor's batches strictly increase and start after the shard's last completed checkpoint; no processor delivers again after another started. */
@@ -113,7 +114,8 @@ export function verifyRun(e: RunEvidence): Verification {
     const first = batches.find((b) => b.shardId === shard.ShardId);
     if (!parents.length || !first) continue;
     lineage.push(`${shard.ShardId} after ${parents.join(' + ')}`);
-    for (const p of parents) if (!e.lines.some((l) => l.type === 'shardEnded' && l.shardId === p && l.t <= first.t)) lineageViolations.push(`${shard.ShardId} was consumed before its parent ${p} ended`);
+    for (const p of parents)
+      if (!e.lines.some((l) => l.type === 'shardEnded' && l.shardId === p && l.t <= first.t)) lineageViolations.push(`${shard.ShardId} was consumed before its parent ${p} ended`);
   }
 
   // Duplicates and their source: the killed worker's uncheckpointed batches, a lease that expired, the producer.
@@ -156,8 +158,16 @@ export function verifyRun(e: RunEvidence): Verification {
     ...lineageViolations.map((v) => `lineage: ${v}`),
     ...dup.unexplained.slice(0, 10).map((v) => `duplicate with no explanation: ${v}`),
     ...(killedMidBatch && dup.fromKilledWorker === 0 ? [`${killed!.workerId} was SIGKILLed mid-batch, yet none of its uncheckpointed records was delivered again`] : []),
-    ...(!killed ? ['no worker was SIGKILLed: failover not measured'] : killed.ms === undefined || killed.ms > failoverBoundMs ? [`failover after SIGKILL took ${killed.ms ?? 'forever'} ms (bound ${failoverBoundMs} ms)`] : []),
-    ...(!e.handover ? ['no worker was stopped gracefully: handover not measured'] : e.handover.ms === undefined || e.handover.ms > handoverBoundMs ? [`handover after SIGTERM took ${e.handover.ms ?? 'forever'} ms (bound ${handoverBoundMs} ms)`] : []),
+    ...(!killed
+      ? ['no worker was SIGKILLed: failover not measured']
+      : killed.ms === undefined || killed.ms > failoverBoundMs
+        ? [`failover after SIGKILL took ${killed.ms ?? 'forever'} ms (bound ${failoverBoundMs} ms)`]
+        : []),
+    ...(!e.handover
+      ? ['no worker was stopped gracefully: handover not measured']
+      : e.handover.ms === undefined || e.handover.ms > handoverBoundMs
+        ? [`handover after SIGTERM took ${e.handover.ms ?? 'forever'} ms (bound ${handoverBoundMs} ms)`]
+        : []),
   ];
   return {
     passed: failures.length === 0,

@@ -30,7 +30,7 @@ describe('the demo worker (kcl-consumer Worker)', () => {
       const failed = new Set<string>();
       injectFaults(kinesis, {
         before: (ctx) => {
-          const shard = String(ctx.input.ShardId ?? '');
+          const shard = (ctx.input.ShardId as string | undefined) ?? '';
           if (ctx.commandName === 'GetShardIteratorCommand' && !failed.has(shard)) {
             failed.add(shard);
             throw new AccessDeniedException({ $metadata: {}, message: 'injected' });

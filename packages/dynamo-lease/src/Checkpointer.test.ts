@@ -85,3 +85,33 @@ describe('Checkpointer', () => {
     expect(cp.lastCheckpoint?.toString()).toBe('120');
   });
 });
+
+describe('Checkpointer with a second copy of @shardline/core in the application', () => {
+  /** The classes of another copy of core, as an application on a newer core than this package's has. */
+  function otherCore(): typeof import('@shardline/core') {
+    let copy: typeof import('@shardline/core') | undefined;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      copy = require('@shardline/core') as typeof import('@shardline/core');
+    });
+    return copy!;
+  }
+
+  it("takes the other copy's ExtendedSequenceNumber as a position, and its errors are instanceof the other copy's classes", async () => {
+    const other = otherCore();
+    expect(other.ExtendedSequenceNumber).not.toBe(ESN);
+    const { writer, cp } = setup();
+    cp.setLargestPermittedCheckpoint(new other.ExtendedSequenceNumber('300'));
+    await cp.checkpoint(new other.ExtendedSequenceNumber('200', 1));
+    expect(cp.lastCheckpoint?.toString()).toBe('200:1');
+    await cp.prepareCheckpoint(new other.ExtendedSequenceNumber('250'));
+    expect(writer.writes.map((w) => `${w.kind} ${w.position.toString()}`)).toEqual(['checkpoint 200:1', 'prepare 250']);
+    const early = await cp.checkpoint(new other.ExtendedSequenceNumber('150')).catch((e: unknown) => e);
+    expect(early).toBeInstanceOf(other.CheckpointOutOfRangeError);
+    writer.token = 'stolen';
+    const lost = await cp.checkpoint().catch((e: unknown) => e);
+    expect(lost instanceof other.LeaseLostError).toBe(true);
+    // A look-alike is still refused.
+    await expect(cp.checkpoint({ sequenceNumber: '260', subSequenceNumber: 0 } as unknown as ESN)).rejects.toThrow('checkpoint position must be an ExtendedSequenceNumber');
+  });
+});

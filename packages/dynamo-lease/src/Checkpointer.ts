@@ -3,8 +3,7 @@ import type { Lease } from './Lease';
 
 /** A change a {@link Checkpointer} asks its writer to make. @public */
 export type CheckpointChange =
-  | { readonly kind: 'checkpoint'; readonly position: ExtendedSequenceNumber }
-  | { readonly kind: 'prepare'; readonly position: ExtendedSequenceNumber; readonly state: Uint8Array | undefined };
+  { readonly kind: 'checkpoint'; readonly position: ExtendedSequenceNumber } | { readonly kind: 'prepare'; readonly position: ExtendedSequenceNumber; readonly state: Uint8Array | undefined };
 
 /**
  * Where a {@link Checkpointer} writes: the lease coordinator, which checks the concurrency token
@@ -124,10 +123,10 @@ export class Checkpointer {
     if (target === undefined) throw new InvalidArgumentError(`${operation} needs a position when no largest permitted checkpoint is set`);
     if (!(target instanceof ExtendedSequenceNumber)) throw new InvalidArgumentError(`${operation} position must be an ExtendedSequenceNumber`);
     if (this.last !== undefined && target.compareTo(this.last) < 0) {
-      throw new CheckpointOutOfRangeError(`${operation}(${target}) on ${this.leaseKey} is before the last checkpoint ${this.last}`);
+      throw new CheckpointOutOfRangeError(`${operation}(${target.toString()}) on ${this.leaseKey} is before the last checkpoint ${this.last.toString()}`);
     }
     if (this.largestPermitted !== undefined && target.compareTo(this.largestPermitted) > 0) {
-      throw new CheckpointOutOfRangeError(`${operation}(${target}) on ${this.leaseKey} is beyond the largest permitted position ${this.largestPermitted}`);
+      throw new CheckpointOutOfRangeError(`${operation}(${target.toString()}) on ${this.leaseKey} is beyond the largest permitted position ${this.largestPermitted.toString()}`);
     }
     return target;
   }

@@ -1,19 +1,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  createDynamoDbClient,
-  LeaseLostError,
-  ResourceNotFoundError,
-  ShutdownError,
-  type ExtendedSequenceNumber,
-  type Logger,
-} from '@shardline/core';
+import { createDynamoDbClient, LeaseLostError, ResourceNotFoundError, ShutdownError, type ExtendedSequenceNumber, type Logger } from '@shardline/core';
 import { EventEmitter } from 'node:events';
 import { createCoordinatorInstruments, type CoordinatorInstruments } from './coordinatorMetrics';
 import { Checkpointer, type CheckpointChange, type CheckpointWriter } from './Checkpointer';
 import { newLease, type Lease, type LeaseSpec } from './Lease';
 import { LeaseExpiryTracker } from './LeaseExpiryTracker';
 import { LeaseAcquirer } from './LeaseAcquirer';
-import { LeaseRenewer, lostReason, type HeldLease, type LeaseLostReason } from './LeaseRenewer';
+import { LeaseRenewer, lostReason, type HeldLease } from './LeaseRenewer';
 import { LeaseTable } from './LeaseTable';
 import { isFinishedLease, type LeaseCoordinatorEvents, type StopOptions, type StoredCheckpoint, type DuplicateWorkerId } from './LeaseCoordinatorEvents';
 import { decideLeasesToTake, type LeaseTakerDecision } from './LeaseTaker';
@@ -136,7 +129,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Creates the table if needed (and allowed) and waits until it is ACTIVE. Idempotent (the seed's `Init`). */
+  /** Creates the table if needed (and allowed) and waits until it is ACTIVE. Idempotent. */
   init(): Promise<void> {
     this.initPromise ??= (async () => {
       if (this.options.createTableIfNotExists) await this.table.createTableIfNotExists(this.abort.signal);
@@ -212,7 +205,10 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
 
   /** The leases this worker holds and may process now (renewed within the failover time). */
   heldLeases(): Lease[] {
-    return this.renewer.list().filter((e) => this.renewer.isUsable(e)).map((e) => e.lease);
+    return this.renewer
+      .list()
+      .filter((e) => this.renewer.isUsable(e))
+      .map((e) => e.lease);
   }
 
   /** The held lease for `leaseKey`, or `undefined` when this worker does not (validly) hold it. */
@@ -234,7 +230,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
     return checkpointer;
   }
 
-  /** Checkpoints a held lease at `position` (the seed's `CheckpointSequence`). */
+  /** Checkpoints a held lease at `position`. */
   async checkpoint(leaseKey: string, position: ExtendedSequenceNumber): Promise<void> {
     return this.checkpointer(leaseKey).checkpoint(position);
   }
@@ -256,7 +252,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
     }
   }
 
-  /** Reads a lease's stored checkpoint (the seed's `FetchCheckpoint`); `undefined` when there is no lease. */
+  /** Reads a lease's stored checkpoint; `undefined` when there is no lease. */
   async fetchCheckpoint(leaseKey: string): Promise<StoredCheckpoint | undefined> {
     const lease = await this.table.getLease(leaseKey);
     if (!lease) return undefined;
@@ -298,7 +294,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
 
   /**
    * Takes a lease if it is available: unowned, expired (as this worker has observed it), or owned
-   * by this worker id without being held (the seed's `GetLease`).
+   * by this worker id without being held.
    * @returns the held lease, or `undefined` when a live worker holds it or another worker won the race.
    * @throws ResourceNotFoundError when no such lease exists.
    */
@@ -315,9 +311,8 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
   }
 
   /**
-   * Takes a lease now, whoever holds it (the seed's `ClaimShard`, made immediate and fenced): the
-   * take is conditioned on the counter just read, so it fails only if the lease moves in between,
-   * and is then retried twice. The previous holder's checkpoints fail at once; it learns of the
+   * Takes a lease now, whoever holds it, without waiting for it to expire: the take is conditioned
+   * on the counter just read, so it fails only if the lease moves in between, and is then retried twice. The previous holder's checkpoints fail at once; it learns of the
    * loss at its next renewal, at most one renew interval later, and the lease is announced
    * (`leaseAcquired`) and returned only then, so the two never process the shard at the same time.
    * @returns the held lease, or `undefined` when it kept moving or was lost again meanwhile.
@@ -351,7 +346,7 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
   }
 
   /**
-   * Workers that own live leases, with the keys of those leases (the seed's `ListActiveWorkers`).
+   * Workers that own live leases, with the keys of those leases.
    * One scan (eventually consistent unless `consistentReads`); leases this worker has seen expire are left out.
    */
   async listActiveWorkers(): Promise<Map<string, string[]>> {
@@ -453,7 +448,8 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
       this.metrics.workers.set(decision.numWorkers);
       this.metrics.spillover.set(decision.spillover);
       this.metrics.duplicateIdLeases.set(decision.duplicateIdLeases);
-      if (decision.spillover > 0) this.logger.warn({ spillover: decision.spillover, maxLeasesForWorker: this.options.maxLeasesForWorker }, 'maxLeasesForWorker is below the fair share: some shards may not be processed');
+      if (decision.spillover > 0)
+        this.logger.warn({ spillover: decision.spillover, maxLeasesForWorker: this.options.maxLeasesForWorker }, 'maxLeasesForWorker is below the fair share: some shards may not be processed');
       if (this.state !== 'running' || !this.taking || decision.toTake.length + decision.toSteal.length === 0) break;
       const outcomes = await Promise.all([...decision.toTake.map((l) => this.acquirer.take(l, 'take')), ...decision.toSteal.map((l) => this.acquirer.take(l, 'steal'))]);
       // A lost race means someone else got that lease; look again for others while it is cheap.

@@ -156,7 +156,10 @@ export class LeaseRenewer {
   dropExpired(): void {
     for (const entry of this.list()) {
       if (entry.state === 'held' && !this.isValid(entry)) {
-        this.options.logger.warn({ leaseKey: entry.lease.leaseKey, sinceRenewalMs: Math.round(this.options.clock.monotonicNow() - entry.lastRenewedAt) }, 'lease expired locally: no renewal succeeded within the failover time');
+        this.options.logger.warn(
+          { leaseKey: entry.lease.leaseKey, sinceRenewalMs: Math.round(this.options.clock.monotonicNow() - entry.lastRenewedAt) },
+          'lease expired locally: no renewal succeeded within the failover time',
+        );
         this.drop(entry, 'expired');
       }
     }

@@ -9,7 +9,9 @@ const sequence = fc.oneof(
 );
 const shardId = fc.integer({ min: 0, max: 9999 }).map((n) => `shardId-${String(n).padStart(12, '0')}`);
 const ids = fc.uniqueArray(shardId, { maxLength: 3 }).map((a) => a.sort());
-const hashRange = fc.tuple(fc.bigInt({ min: 0n, max: MAX_HASH_KEY }), fc.bigInt({ min: 0n, max: MAX_HASH_KEY })).map(([a, b]) => (a <= b ? { startingHashKey: a, endingHashKey: b } : { startingHashKey: b, endingHashKey: a }));
+const hashRange = fc
+  .tuple(fc.bigInt({ min: 0n, max: MAX_HASH_KEY }), fc.bigInt({ min: 0n, max: MAX_HASH_KEY }))
+  .map(([a, b]) => (a <= b ? { startingHashKey: a, endingHashKey: b } : { startingHashKey: b, endingHashKey: a }));
 
 const leaseArb: fc.Arbitrary<Lease> = fc.record({
   leaseKey: fc.oneof(shardId, fc.string({ minLength: 1, maxLength: 80 })),

@@ -116,7 +116,10 @@ function readStringSet(item: DynamoItem, key: string, attribute: string): string
   if (value === undefined || value.NULL) return [];
   if (Array.isArray(value.SS)) return [...value.SS].sort();
   // Tolerate a list or a single string written by a hand-rolled tool; the KCL itself writes SS.
-  if (Array.isArray(value.L)) return value.L.map((v) => v.S).filter((s): s is string => typeof s === 'string').sort();
+  if (Array.isArray(value.L))
+    return value.L.map((v) => v.S)
+      .filter((s): s is string => typeof s === 'string')
+      .sort();
   if (typeof value.S === 'string') return [value.S];
   throw bad(key, attribute, 'is not a string set (SS)');
 }

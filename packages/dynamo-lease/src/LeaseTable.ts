@@ -7,27 +7,21 @@ import {
   ScanCommand,
   UpdateItemCommand,
   type AttributeValue,
+  type DynamoDBClient,
   type GetItemCommandOutput,
   type ScanCommandOutput,
   type TableDescription,
   type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import {
-  awsErrorName,
-  classifyAwsError,
-  InvalidArgumentError,
-  retry,
-  ShutdownError,
-  TimeoutError,
-  type ExtendedSequenceNumber,
-  type HashKeyRange,
-  type Logger,
-} from '@shardline/core';
+import { awsErrorName, classifyAwsError, InvalidArgumentError, retry, ShutdownError, TimeoutError, type ExtendedSequenceNumber, type HashKeyRange, type Logger } from '@shardline/core';
 import type { Lease } from './Lease';
 import { LEASE_ATTRIBUTES as A, isLeaseItem, leaseToItem, numberValue, stringSetValue, type DynamoItem } from './LeaseSerializer';
 import { leaseKeyOf, MalformedLeaseItems } from './MalformedLeaseItems';
 import { resolveLeaseTableOptions, type LeaseTableOptions, type ResolvedLeaseTableOptions } from './resolveLeaseOptions';
 import { UpdateExpressionBuilder } from './UpdateExpressionBuilder';
+
+/** Any command of the DynamoDB client: what its generic `send()` accepts. */
+type DynamoDbCommand = Parameters<DynamoDBClient['send']>[0];
 
 /**
  * Outcome of a conditional lease write.
@@ -42,9 +36,7 @@ import { UpdateExpressionBuilder } from './UpdateExpressionBuilder';
  *   `current` is the lease as re-read, `undefined` when it no longer exists.
  * @public
  */
-export type LeaseWriteResult =
-  | { readonly ok: true; readonly lease: Lease; readonly recoveredSpuriousRetry: boolean }
-  | { readonly ok: false; readonly current: Lease | undefined };
+export type LeaseWriteResult = { readonly ok: true; readonly lease: Lease; readonly recoveredSpuriousRetry: boolean } | { readonly ok: false; readonly current: Lease | undefined };
 
 /** Options of {@link LeaseTable.listLeases}. @public */
 export interface ListLeasesOptions {
@@ -365,11 +357,7 @@ export class LeaseTable {
    */
   async evictLease(lease: Lease): Promise<LeaseWriteResult> {
     const owner = requireOwner(lease, 'evictLease');
-    const update = new UpdateExpressionBuilder()
-      .expectEquals(A.leaseOwner, ownerValue(owner))
-      .remove(A.leaseOwner)
-      .remove(A.checkpointOwner)
-      .add(A.leaseCounter, numberValue(1));
+    const update = new UpdateExpressionBuilder().expectEquals(A.leaseOwner, ownerValue(owner)).remove(A.leaseOwner).remove(A.checkpointOwner).add(A.leaseCounter, numberValue(1));
     return this.conditionalUpdate('evict', lease.leaseKey, update, (c) => c.leaseOwner === undefined);
   }
 
@@ -508,8 +496,8 @@ export class LeaseTable {
     return retry(
       async (attempt) => {
         try {
-          // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK's send() is overloaded per command
-          return (await client.send(make() as any)) as O;
+          // Each command class types send() for itself; one helper for them all passes them as the generic command.
+          return (await client.send(make() as DynamoDbCommand)) as O;
         } catch (error) {
           if (conditional && awsErrorName(error) === CONDITION_FAILED) {
             const item = (error as { Item?: DynamoItem }).Item;

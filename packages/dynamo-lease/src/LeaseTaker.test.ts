@@ -63,7 +63,10 @@ describe('decideLeasesToTake', () => {
     expect(d.toTake.map((l) => l.leaseKey)).toEqual(['old', 'fresh']);
     const one = decide([...owned('a', 2), ...owned('me', 2), lease('fresh', 'gone'), lease('old', 'gone2')], { ages: { fresh: FAILOVER + 1, old: 3 * FAILOVER + 1 } });
     expect(one.toTake.map((l) => l.leaseKey)).toEqual(['old']);
-    const unordered = decide([...owned('a', 2), ...owned('me', 2), lease('fresh', 'gone'), lease('old', 'gone2')], { ages: { fresh: FAILOVER + 1, old: 3 * FAILOVER + 1 }, policy: { enablePriorityLeaseAssignment: false } });
+    const unordered = decide([...owned('a', 2), ...owned('me', 2), lease('fresh', 'gone'), lease('old', 'gone2')], {
+      ages: { fresh: FAILOVER + 1, old: 3 * FAILOVER + 1 },
+      policy: { enablePriorityLeaseAssignment: false },
+    });
     expect(unordered.toTake).toHaveLength(1);
   });
 
@@ -113,29 +116,35 @@ describe('decideLeasesToTake', () => {
 
   it('converges any fleet to a spread of at most one, then stops moving leases (simulated fleet)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 3 }), fc.infiniteStream(fc.double({ min: 0, max: 0.999999, noNaN: true })), (workers, total, steal, randoms) => {
-        const owner = new Map<string, string | undefined>(owned(undefined, total, 's').map((l) => [l.leaseKey, undefined]));
-        const names = Array.from({ length: workers }, (_, i) => `w${i}`);
-        const random = (): number => randoms.next().value as number;
-        const runOnce = (me: string): number => {
-          const leases = [...owner].map(([k, o]) => lease(k, o));
-          const d = decideLeasesToTake(
-            { workerId: me, leases, heldLeaseKeys: new Set(leases.filter((l) => l.leaseOwner === me).map((l) => l.leaseKey)), ageMs: (l) => (l.leaseOwner === undefined ? Infinity : 0) },
-            { ...policy, maxLeasesToStealAtOneTime: steal },
-            random,
-          );
-          for (const l of [...d.toTake, ...d.toSteal]) owner.set(l.leaseKey, me);
-          return d.toTake.length + d.toSteal.length;
-        };
-        const spread = (): number => {
-          const counts = names.map((n) => [...owner.values()].filter((o) => o === n).length);
-          return Math.max(...counts) - Math.min(...counts);
-        };
-        for (let round = 0; round < 4 * total + 10; round++) for (const w of names) runOnce(w);
-        expect([...owner.values()].every((o) => o !== undefined)).toBe(true);
-        expect(spread()).toBeLessThanOrEqual(1);
-        expect(names.map(runOnce).reduce((a, b) => a + b, 0)).toBe(0);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.infiniteStream(fc.double({ min: 0, max: 0.999999, noNaN: true })),
+        (workers, total, steal, randoms) => {
+          const owner = new Map<string, string | undefined>(owned(undefined, total, 's').map((l) => [l.leaseKey, undefined]));
+          const names = Array.from({ length: workers }, (_, i) => `w${i}`);
+          const random = (): number => randoms.next().value as number;
+          const runOnce = (me: string): number => {
+            const leases = [...owner].map(([k, o]) => lease(k, o));
+            const d = decideLeasesToTake(
+              { workerId: me, leases, heldLeaseKeys: new Set(leases.filter((l) => l.leaseOwner === me).map((l) => l.leaseKey)), ageMs: (l) => (l.leaseOwner === undefined ? Infinity : 0) },
+              { ...policy, maxLeasesToStealAtOneTime: steal },
+              random,
+            );
+            for (const l of [...d.toTake, ...d.toSteal]) owner.set(l.leaseKey, me);
+            return d.toTake.length + d.toSteal.length;
+          };
+          const spread = (): number => {
+            const counts = names.map((n) => [...owner.values()].filter((o) => o === n).length);
+            return Math.max(...counts) - Math.min(...counts);
+          };
+          for (let round = 0; round < 4 * total + 10; round++) for (const w of names) runOnce(w);
+          expect([...owner.values()].every((o) => o !== undefined)).toBe(true);
+          expect(spread()).toBeLessThanOrEqual(1);
+          expect(names.map(runOnce).reduce((a, b) => a + b, 0)).toBe(0);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -131,9 +131,7 @@ export function decideLeasesToTake(snapshot: LeaseTakerSnapshot, policy: LeaseTa
   let toTake: Lease[] = [];
   let toSteal: Lease[] = [];
   if (needed > 0 && availableCount > 0) {
-    const ordered = policy.enablePriorityLeaseAssignment
-      ? [...shuffled(veryOld, random), ...shuffled(available, random)]
-      : shuffled([...veryOld, ...available], random);
+    const ordered = policy.enablePriorityLeaseAssignment ? [...shuffled(veryOld, random), ...shuffled(available, random)] : shuffled([...veryOld, ...available], random);
     toTake = ordered.slice(0, needed);
   } else if (needed > 0) {
     toSteal = chooseLeasesToSteal(workerId, counts, liveByOwner, target, needed, policy.maxLeasesToStealAtOneTime, random);

@@ -271,8 +271,7 @@ export function resolveLeaseCoordinatorOptions(input: LeaseCoordinatorOptions, p
   const failoverTimeMs = integerOption(`${path}.failoverTimeMs`, input.failoverTimeMs, 10_000, { min: 200, max: 86_400_000 });
   const epsilonMs = integerOption(`${path}.epsilonMs`, input.epsilonMs, 25, { min: 0, max: Math.floor(failoverTimeMs / 6) });
   const takerIntervalMs = integerOption(`${path}.takerIntervalMs`, input.takerIntervalMs, Math.floor(failoverTimeMs / 4), { min: 10, max: 86_400_000 });
-  const maxLeasesForWorker =
-    input.maxLeasesForWorker === Infinity ? Infinity : integerOption(`${path}.maxLeasesForWorker`, input.maxLeasesForWorker, Infinity, { min: 1 });
+  const maxLeasesForWorker = input.maxLeasesForWorker === Infinity ? Infinity : integerOption(`${path}.maxLeasesForWorker`, input.maxLeasesForWorker, Infinity, { min: 1 });
   const client = clientOption(`${path}.client`, input.client);
   if (client && input.clientOptions !== undefined) {
     throw new InvalidArgumentError(`${path}.client and ${path}.clientOptions are mutually exclusive`);

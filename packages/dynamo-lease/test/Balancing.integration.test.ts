@@ -1,6 +1,6 @@
-import { uniqueName } from '@shardline/testkit';
+import { pollUntil, uniqueName } from '@shardline/testkit';
 import { LeaseCoordinator } from '../src';
-import { DynamoHarness, waitFor } from './helpers';
+import { DynamoHarness } from './helpers';
 import { Timeline } from './Timeline';
 
 const FAILOVER_MS = 3_000;
@@ -45,14 +45,14 @@ it('balances 24 leases over 5 workers, gives a late joiner its share, hands over
 
   // 1. Five workers start together and converge to a spread of at most one lease.
   await Promise.all(workers.map((c) => c.start()));
-  expect(await waitFor(() => balanced(workers), 30_000, 100)).toBe(true);
+  expect(await pollUntil(() => balanced(workers), 30_000, 100)).toBe(true);
   expect(Math.max(...counts(workers)) - Math.min(...counts(workers))).toBeLessThanOrEqual(1);
 
   // 2. A sixth worker joins later and gets its share (24 / 6 = 4) by stealing from the most loaded.
   const late = make('w5');
   await late.start();
   const six = [...workers, late];
-  expect(await waitFor(() => balanced(six), 30_000, 100)).toBe(true);
+  expect(await pollUntil(() => balanced(six), 30_000, 100)).toBe(true);
   expect(late.heldLeases()).toHaveLength(LEASES / 6);
 
   // 3. A graceful stop releases in DynamoDB; peers take everything on their next taker run.
@@ -62,12 +62,12 @@ it('balances 24 leases over 5 workers, gives a late joiner its share, hands over
   const releasedAt = Date.now();
   const rest = six.filter((c) => c !== leaving);
   const holders = (): Map<string, string> => timeline.holders();
-  expect(await waitFor(() => given.every((k) => holders().has(k) && holders().get(k) !== leaving.workerId), 10_000, 10)).toBe(true);
+  expect(await pollUntil(() => given.every((k) => holders().has(k) && holders().get(k) !== leaving.workerId), 10_000, 10)).toBe(true);
   const handoverMs = Math.max(...timeline.entries.filter((e) => e.event === 'acquired' && given.includes(e.leaseKey) && e.t >= releasedAt - 5).map((e) => e.t)) - releasedAt;
   const takerIntervalMs = leaving.options.takerIntervalMs;
   // Within one taker interval (plus request latency), far from the failover time a crash needs.
   expect(handoverMs).toBeLessThanOrEqual(takerIntervalMs + 750);
-  expect(await waitFor(() => balanced(rest), 30_000, 100)).toBe(true);
+  expect(await pollUntil(() => balanced(rest), 30_000, 100)).toBe(true);
 
   // 4. At no moment did two workers believe they held the same lease beyond the failover window.
   const overlap = timeline.maxOverlap();

@@ -1,7 +1,7 @@
-import { uniqueName } from '@shardline/testkit';
+import { pollUntil, uniqueName } from '@shardline/testkit';
 import { LeaseCoordinator } from '../src';
 import { ChildCoordinator } from './childCoordinator';
-import { DynamoHarness, waitFor } from './helpers';
+import { DynamoHarness } from './helpers';
 import { Timeline } from './Timeline';
 
 const FAILOVER_MS = 3_000;
@@ -42,7 +42,7 @@ it('re-owns the leases of a worker killed with SIGKILL within 1.5 × failoverTim
     const all = [...localCounts, child.held.size];
     return all.reduce((a, b) => a + b, 0) === LEASES && Math.max(...all) - Math.min(...all) <= 1;
   };
-  expect(await waitFor(converged, 30_000, 50)).toBe(true);
+  expect(await pollUntil(converged, 30_000, 50)).toBe(true);
   for (const e of child.events) timeline.addChildEvent(e);
   const doomedLeases = [...child.held];
   expect(doomedLeases.length).toBeGreaterThanOrEqual(4);
@@ -50,12 +50,12 @@ it('re-owns the leases of a worker killed with SIGKILL within 1.5 × failoverTim
   const killedAt = child.kill();
   timeline.killed('doomed', killedAt);
   const reowned = (): boolean => doomedLeases.every((k) => local.some((c) => c.getHeldLease(k) !== undefined));
-  expect(await waitFor(reowned, 6 * FAILOVER_MS, 10)).toBe(true);
+  expect(await pollUntil(reowned, 6 * FAILOVER_MS, 10)).toBe(true);
   const acquiredAt = doomedLeases.map((k) => Math.min(...timeline.entries.filter((e) => e.leaseKey === k && e.event === 'acquired' && e.t >= killedAt).map((e) => e.t)));
   const failoverMs = Math.max(...acquiredAt) - killedAt;
   expect(failoverMs).toBeLessThanOrEqual(1.5 * FAILOVER_MS);
 
-  expect(await waitFor(() => local.reduce((n, c) => n + c.heldLeases().length, 0) === LEASES, 30_000, 50)).toBe(true);
+  expect(await pollUntil(() => local.reduce((n, c) => n + c.heldLeases().length, 0) === LEASES, 30_000, 50)).toBe(true);
   const overlap = timeline.maxOverlap();
   expect(overlap.ms).toBeLessThanOrEqual(FAILOVER_MS);
   console.log(`failover: ${doomedLeases.length} leases re-owned ${failoverMs} ms after SIGKILL (bound ${1.5 * FAILOVER_MS} ms), max double-hold ${overlap.ms} ms`);

@@ -1,8 +1,8 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { ExtendedSequenceNumber, LeaseLostError, ManualClock, MemoryMetrics, ResourceNotFoundError, ShutdownError } from '@shardline/core';
-import { injectFaults, serviceError, uniqueName } from '@shardline/testkit';
+import { injectFaults, pollUntil, serviceError, uniqueName } from '@shardline/testkit';
 import { LeaseCoordinator, type Lease, type LeaseCoordinatorOptions, type LeaseLostReason } from '../src';
-import { advanceClock, DynamoHarness, RecordingLogger, waitFor } from './helpers';
+import { advanceClock, DynamoHarness, RecordingLogger } from './helpers';
 
 let dynamo: DynamoHarness;
 const running: LeaseCoordinator[] = [];
@@ -59,7 +59,7 @@ describe('LeaseCoordinator', () => {
     const faults = injectFaults(clients.get(a)!, {});
     const log = events(a);
     await a.start();
-    expect(await waitFor(() => a.heldLeases().length === 2, 5_000)).toBe(true);
+    expect(await pollUntil(() => a.heldLeases().length === 2, 5_000)).toBe(true);
     const scansAfterStart = faults.calls.get('ScanCommand') ?? 0;
     const updatesAfterStart = faults.calls.get('UpdateItemCommand') ?? 0;
     // Three renew intervals later: ~3 renewals per lease, and not a single extra scan.
@@ -165,7 +165,7 @@ describe('LeaseCoordinator', () => {
     await a.init();
     await a.createLeasesIfNotExist([{ leaseKey: 's-0' }]);
     await a.start();
-    expect(await waitFor(() => a.heldLeases().length === 1, 5_000)).toBe(true);
+    expect(await pollUntil(() => a.heldLeases().length === 1, 5_000)).toBe(true);
     const logA = events(a);
     const errors: unknown[] = [];
     a.on('error', (e) => errors.push(e));
@@ -178,7 +178,7 @@ describe('LeaseCoordinator', () => {
         if (ctx.commandName === 'UpdateItemCommand') throw serviceError('InternalServerError', 'down', { fault: 'server' });
       },
     });
-    expect(await waitFor(() => acquiredByB > 0, 10_000)).toBe(true);
+    expect(await pollUntil(() => acquiredByB > 0, 10_000)).toBe(true);
     expect(logA.lost.map(([l, reason]) => [l.leaseKey, reason])).toEqual([['s-0', 'expired']]);
     const lostAt = logA.lost[0]![2];
     expect(lostAt).toBeLessThanOrEqual(acquiredByB);
@@ -193,7 +193,7 @@ describe('LeaseCoordinator', () => {
     await first.init();
     await first.createLeasesIfNotExist([0, 1, 2].map((i) => ({ leaseKey: `s-${i}` })));
     await first.start();
-    expect(await waitFor(() => first.heldLeases().length === 3, 5_000)).toBe(true);
+    expect(await pollUntil(() => first.heldLeases().length === 3, 5_000)).toBe(true);
     await first.stop({ release: false });
     expect((await first.table.listLeases()).every((l) => l.leaseOwner === 'stable')).toBe(true);
 
@@ -201,7 +201,12 @@ describe('LeaseCoordinator', () => {
     const log = events(second);
     await second.start();
     // Right away, not after the 60 s failover time.
-    expect(second.heldLeases().map((l) => l.leaseKey).sort()).toEqual(['s-0', 's-1', 's-2']);
+    expect(
+      second
+        .heldLeases()
+        .map((l) => l.leaseKey)
+        .sort(),
+    ).toEqual(['s-0', 's-1', 's-2']);
     expect(log.acquired).toHaveLength(3);
   });
 
@@ -214,10 +219,15 @@ describe('LeaseCoordinator', () => {
     await a.createLeasesIfNotExist([0, 1, 2, 3].map((i) => ({ leaseKey: `s-${i}` })));
     await a.start();
     await b.start();
-    expect(await waitFor(() => a.heldLeases().length === 2 && b.heldLeases().length === 2, 10_000)).toBe(true);
+    expect(await pollUntil(() => a.heldLeases().length === 2 && b.heldLeases().length === 2, 10_000)).toBe(true);
     const workers = await a.listActiveWorkers();
     expect([...workers.keys()].sort()).toEqual(['a', 'b']);
-    expect(workers.get('a')).toEqual(a.heldLeases().map((l) => l.leaseKey).sort());
+    expect(workers.get('a')).toEqual(
+      a
+        .heldLeases()
+        .map((l) => l.leaseKey)
+        .sort(),
+    );
 
     const key = a.heldLeases()[0]!.leaseKey;
     const counter = a.getHeldLease(key)!.leaseCounter;
@@ -230,7 +240,7 @@ describe('LeaseCoordinator', () => {
     expect(metrics.value('dynamo_lease_held')).toBe(2);
     expect(metrics.value('dynamo_lease_takes_total', { kind: 'take', result: 'ok' })).toBe(2);
     expect(metrics.total('dynamo_lease_taker_runs_total')).toBeGreaterThan(0);
-    expect(await waitFor(() => metrics.value('dynamo_lease_renewals_total', { result: 'ok' }) > 0, 5_000)).toBe(true);
+    expect(await pollUntil(() => metrics.value('dynamo_lease_renewals_total', { result: 'ok' }) > 0, 5_000)).toBe(true);
   });
 
   it('can be stopped while starting, or without ever starting, and then refuses to start', async () => {
@@ -266,9 +276,16 @@ describe('LeaseCoordinator', () => {
     expect(waiting[0]!.msg).toContain(tableName);
     expect(started).toBe(false);
 
-    await client.send(new CreateTableCommand({ TableName: tableName, KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
     await advanceClock(clock, 2_000, { stepMs: 250 });
-    expect(await waitFor(() => started, 5_000)).toBe(true);
+    expect(await pollUntil(() => started, 5_000)).toBe(true);
     await starting;
     expect(logger.find('info', 'is ACTIVE').map((l) => l.fields.tableName)).toEqual([tableName]);
   });
@@ -294,7 +311,7 @@ describe('LeaseCoordinator', () => {
     await Promise.all([a.start(), b.start()]);
     await a.takeLeases();
     await a.fetchCheckpoint('s-0');
-    expect(await waitFor(() => seenA.scans.length >= 3 && seenB.scans.length >= 3, 5_000)).toBe(true);
+    expect(await pollUntil(() => seenA.scans.length >= 3 && seenB.scans.length >= 3, 5_000)).toBe(true);
     expect(new Set(seenA.scans)).toEqual(new Set([false]));
     expect(new Set(seenB.scans)).toEqual(new Set([true]));
     expect(new Set(await a.table.listLeases().then(() => seenA.scans))).toEqual(new Set([false]));

@@ -49,7 +49,7 @@ describe('table creation', () => {
       after(ctx, output) {
         if (ctx.commandName !== 'DescribeTableCommand' || !output.Table) return;
         describes++;
-        return describes <= 3 ? { ...output, Table: { ...(output.Table as object), TableStatus: 'CREATING' } } : undefined;
+        return describes <= 3 ? { ...output, Table: { ...output.Table, TableStatus: 'CREATING' } } : undefined;
       },
     });
     const table = new LeaseTable({ tableName: uniqueName('leases'), client });
@@ -59,7 +59,7 @@ describe('table creation', () => {
 
     const stuck = injectFaults(client, {
       after(ctx, output) {
-        if (ctx.commandName === 'DescribeTableCommand' && output.Table) return { ...output, Table: { ...(output.Table as object), TableStatus: 'UPDATING' } };
+        if (ctx.commandName === 'DescribeTableCommand' && output.Table) return { ...output, Table: { ...output.Table, TableStatus: 'UPDATING' } };
       },
     });
     const impatient = new LeaseTable({ tableName: table.tableName, client, tableActiveTimeoutMs: 100 });
@@ -71,7 +71,12 @@ describe('table creation', () => {
     const client = dynamo.client();
     const tableName = uniqueName('other');
     await client.send(
-      new CreateTableCommand({ TableName: tableName, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }),
+      new CreateTableCommand({
+        TableName: tableName,
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
     );
     const table = new LeaseTable({ tableName, client });
     await expect(table.createTableIfNotExists()).rejects.toThrow(InvalidArgumentError);
@@ -170,11 +175,13 @@ describe('conditional writes', () => {
 
   it('lets exactly one of several racing workers take the same lease, every round', async () => {
     const tableName = uniqueName('race');
-    const tables = await Promise.all(Array.from({ length: 6 }, async () => {
-      const t = new LeaseTable({ tableName, client: dynamo.client() });
-      await t.createTableIfNotExists();
-      return t;
-    }));
+    const tables = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const t = new LeaseTable({ tableName, client: dynamo.client() });
+        await t.createTableIfNotExists();
+        return t;
+      }),
+    );
     for (let round = 0; round < 15; round++) {
       const key = `race-${round}`;
       await tables[0]!.createLeaseIfNotExists(newLease({ leaseKey: key }));
@@ -204,7 +211,10 @@ describe('conditional writes', () => {
     const table = await dynamo.table();
     const held = await ownedBy(table, 's-1', 'a');
     await dynamo.client().send(
-      new PutItemCommand({ TableName: table.tableName, Item: { leaseKey: { S: 's-1' }, leaseOwner: { S: 'b' }, checkpointOwner: { S: 'a' }, leaseCounter: { N: String(held.leaseCounter) }, checkpoint: { S: 'TRIM_HORIZON' } } }),
+      new PutItemCommand({
+        TableName: table.tableName,
+        Item: { leaseKey: { S: 's-1' }, leaseOwner: { S: 'b' }, checkpointOwner: { S: 'a' }, leaseCounter: { N: String(held.leaseCounter) }, checkpoint: { S: 'TRIM_HORIZON' } },
+      }),
     );
     expect(await table.renewLease({ ...held, leaseOwner: 'a' })).toMatchObject({ ok: false, current: { leaseOwner: 'b', checkpointOwner: 'a' } });
   });

@@ -63,7 +63,11 @@ export class Timeline {
     const sorted = [...this.entries].sort((a, b) => a.t - b.t);
     for (const e of sorted) {
       if (e.event === 'killed') {
-        for (const [k, o] of open) if (o.worker === e.worker) (closed.push({ ...o, end: e.t }), open.delete(k));
+        for (const [k, o] of open) {
+          if (o.worker !== e.worker) continue;
+          closed.push({ ...o, end: e.t });
+          open.delete(k);
+        }
         continue;
       }
       const key = `${e.worker}\u0000${e.leaseKey}`;
@@ -71,7 +75,10 @@ export class Timeline {
         if (!open.has(key)) open.set(key, { worker: e.worker, leaseKey: e.leaseKey, start: e.t });
       } else {
         const o = open.get(key);
-        if (o) (closed.push({ ...o, end: e.t }), open.delete(key));
+        if (o) {
+          closed.push({ ...o, end: e.t });
+          open.delete(key);
+        }
       }
     }
     for (const o of open.values()) closed.push({ ...o, end: now });

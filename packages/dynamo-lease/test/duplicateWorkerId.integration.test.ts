@@ -1,7 +1,7 @@
 import { MemoryMetrics } from '@shardline/core';
-import { injectFaults, networkError, uniqueName } from '@shardline/testkit';
+import { injectFaults, networkError, pollUntil, uniqueName } from '@shardline/testkit';
 import { LeaseCoordinator, LeaseTable, newLease, type DuplicateWorkerId, type Lease } from '../src';
-import { DynamoHarness, RecordingLogger, waitFor } from './helpers';
+import { DynamoHarness, RecordingLogger } from './helpers';
 
 let dynamo: DynamoHarness;
 const running: LeaseCoordinator[] = [];
@@ -70,14 +70,19 @@ describe('two processes with the same worker id', () => {
     await first.c.init();
     await first.c.createLeasesIfNotExist([{ leaseKey: 's-0' }, { leaseKey: 's-1' }]);
     await first.c.start();
-    expect(await waitFor(() => first.c.heldLeases().length === 2, 5_000)).toBe(true);
+    expect(await pollUntil(() => first.c.heldLeases().length === 2, 5_000)).toBe(true);
 
     // A second replica started with the same id takes "its" leases back at start…
     const second = make();
     await second.c.start();
-    expect(second.c.heldLeases().map((l) => l.leaseKey).sort()).toEqual(['s-0', 's-1']);
+    expect(
+      second.c
+        .heldLeases()
+        .map((l) => l.leaseKey)
+        .sort(),
+    ).toEqual(['s-0', 's-1']);
     // …and the first notices at its next renewal.
-    expect(await waitFor(() => first.duplicates.length === 2, 5_000)).toBe(true);
+    expect(await pollUntil(() => first.duplicates.length === 2, 5_000)).toBe(true);
     expect(first.duplicates.map((d) => d.leaseKey).sort()).toEqual(['s-0', 's-1']);
     expect(first.duplicates[0]).toMatchObject({ workerId: 'twin', operation: 'renew' });
     const loud = first.logger.find('error', 'same worker id');

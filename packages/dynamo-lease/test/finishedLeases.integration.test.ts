@@ -18,24 +18,35 @@ describe('LeaseCoordinator and finished shards', () => {
     const a = new LeaseCoordinator({ tableName, workerId: 'a', failoverTimeMs: 1500, takerIntervalMs: 60_000, client });
     try {
       await a.init();
-      await a.createLeasesIfNotExist([
-        { leaseKey: 'done-0', checkpoint: ExtendedSequenceNumber.SHARD_END },
-        { leaseKey: 'open-0' },
-        { leaseKey: 'open-1' },
-      ]);
+      await a.createLeasesIfNotExist([{ leaseKey: 'done-0', checkpoint: ExtendedSequenceNumber.SHARD_END }, { leaseKey: 'open-0' }, { leaseKey: 'open-1' }]);
       const scans: (readonly Lease[])[] = [];
       a.on('leasesScanned', (leases) => scans.push(leases));
       await a.start();
       const decision = await a.takeLeases();
-      expect(a.heldLeases().map((l) => l.leaseKey).sort()).toEqual(['open-0', 'open-1']);
+      expect(
+        a
+          .heldLeases()
+          .map((l) => l.leaseKey)
+          .sort(),
+      ).toEqual(['open-0', 'open-1']);
       expect(decision?.totalLeases).toBe(2);
       expect(scans.length).toBeGreaterThanOrEqual(2);
-      expect(scans.at(-1)!.map((l) => l.leaseKey).sort()).toEqual(['done-0', 'open-0', 'open-1']);
+      expect(
+        scans
+          .at(-1)!
+          .map((l) => l.leaseKey)
+          .sort(),
+      ).toEqual(['done-0', 'open-0', 'open-1']);
 
       await a.createLeasesIfNotExist([{ leaseKey: 'open-2' }]);
       await a.stopTaking();
       await a.takeLeases();
-      expect(a.heldLeases().map((l) => l.leaseKey).sort()).toEqual(['open-0', 'open-1']);
+      expect(
+        a
+          .heldLeases()
+          .map((l) => l.leaseKey)
+          .sort(),
+      ).toEqual(['open-0', 'open-1']);
     } finally {
       await a.close();
     }

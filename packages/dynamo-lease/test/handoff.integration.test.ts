@@ -1,7 +1,7 @@
 import { ExtendedSequenceNumber } from '@shardline/core';
-import { uniqueName } from '@shardline/testkit';
+import { pollUntil, uniqueName } from '@shardline/testkit';
 import { LeaseCoordinator, type Lease, type LeaseCoordinatorOptions } from '../src';
-import { DynamoHarness, waitFor } from './helpers';
+import { DynamoHarness } from './helpers';
 
 let dynamo: DynamoHarness;
 const running: LeaseCoordinator[] = [];
@@ -28,7 +28,7 @@ async function aHoldsTwo(options: Partial<LeaseCoordinatorOptions> = {}): Promis
   await a.init();
   await a.createLeasesIfNotExist([{ leaseKey: 's-0' }, { leaseKey: 's-1' }]);
   await a.start();
-  await waitFor(() => a.heldLeases().length === 2, 10_000);
+  await pollUntil(() => a.heldLeases().length === 2, 10_000);
   return [a, coordinator(tableName, 'b', options)];
 }
 
@@ -42,7 +42,7 @@ describe('graceful handoff when balancing', () => {
     const bAcquired: Lease[] = [];
     b.on('leaseAcquired', (l) => bAcquired.push(l));
     await b.start();
-    expect(await waitFor(() => requested.length === 1, 10_000)).toBe(true);
+    expect(await pollUntil(() => requested.length === 1, 10_000)).toBe(true);
     const key = requested[0]!.leaseKey;
     expect(requested[0]!.leaseOwner).toBe('b');
     expect(requested[0]!.checkpointOwner).toBe('a');
@@ -54,7 +54,7 @@ describe('graceful handoff when balancing', () => {
     checkpointer.setLargestPermittedCheckpoint(final);
     await checkpointer.checkpoint(final);
     expect(await a.releaseLease(key)).toBe(true);
-    expect(await waitFor(() => bAcquired.length === 1, 10_000)).toBe(true);
+    expect(await pollUntil(() => bAcquired.length === 1, 10_000)).toBe(true);
     expect(bAcquired[0]!.leaseKey).toBe(key);
     expect(bAcquired[0]!.checkpoint?.equals(final)).toBe(true);
     expect(bAcquired[0]!.checkpointOwner).toBeUndefined();
@@ -68,8 +68,8 @@ describe('graceful handoff when balancing', () => {
     a.on('leaseHandoffRequested', () => undefined); // listens, never hands over
     a.on('leaseLost', (l) => aLost.push(l.leaseKey));
     await b.start();
-    expect(await waitFor(() => b.heldLeases().length === 1, 15_000)).toBe(true);
-    expect(await waitFor(() => aLost.length === 1, 5_000)).toBe(true);
+    expect(await pollUntil(() => b.heldLeases().length === 1, 15_000)).toBe(true);
+    expect(await pollUntil(() => aLost.length === 1, 5_000)).toBe(true);
     expect(aLost[0]).toBe(b.heldLeases()[0]!.leaseKey);
   });
 
@@ -78,13 +78,13 @@ describe('graceful handoff when balancing', () => {
     const aReleased: string[] = [];
     a.on('leaseReleased', (l) => aReleased.push(l.leaseKey));
     await b.start();
-    expect(await waitFor(() => b.heldLeases().length === 1 && a.heldLeases().length === 1, 10_000)).toBe(true);
+    expect(await pollUntil(() => b.heldLeases().length === 1 && a.heldLeases().length === 1, 10_000)).toBe(true);
     expect(aReleased).toHaveLength(1);
 
     const [c, d] = await aHoldsTwo({ gracefulHandoff: false });
     const cLost: string[] = [];
     c.on('leaseLost', (l) => cLost.push(l.leaseKey));
     await d.start();
-    expect(await waitFor(() => d.heldLeases().length === 1 && cLost.length === 1, 10_000)).toBe(true);
+    expect(await pollUntil(() => d.heldLeases().length === 1 && cLost.length === 1, 10_000)).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoDbClient, type LogFields, type Logger, type ManualClock } from '@shardline/core';
-import { startEmulators, uniqueName, type Emulators } from '@shardline/testkit';
+import { pollUntil, startEmulators, uniqueName, type Emulators } from '@shardline/testkit';
 import { LeaseTable } from '../src';
 
 /** dynalite in this process, plus every client a test made, closed together. */
@@ -46,16 +46,6 @@ export class DynamoHarness {
   }
 }
 
-/** Polls `condition` every `intervalMs` until it holds or `timeoutMs` passes; returns whether it held. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 20): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
 /** One line a {@link RecordingLogger} received, with its bindings merged into `fields`. */
 export interface LogLine {
   readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -86,10 +76,10 @@ export class RecordingLogger implements Logger {
   }
 
   private method(level: LogLine['level']): Logger['info'] {
-    return ((fieldsOrMessage: LogFields | string, message?: string) => {
+    return (fieldsOrMessage: LogFields | string, message?: string) => {
       const line = typeof fieldsOrMessage === 'string' ? { msg: fieldsOrMessage, fields: {} } : { msg: message, fields: { ...fieldsOrMessage } };
       this.lines.push({ level, msg: line.msg, fields: { ...this.bindings, ...line.fields } });
-    }) as Logger['info'];
+    };
   }
 }
 
@@ -102,8 +92,8 @@ export async function advanceClock(clock: ManualClock, totalMs: number, options:
   const stepMs = options.stepMs ?? 25;
   const sleepers = options.sleepers ?? 1;
   for (let elapsed = 0; elapsed < totalMs; elapsed += stepMs) {
-    await waitFor(() => clock.pendingSleeps >= sleepers, 1_000, 1);
+    await pollUntil(() => clock.pendingSleeps >= sleepers, 1_000, 1);
     clock.advance(Math.min(stepMs, totalMs - elapsed));
   }
-  await waitFor(() => clock.pendingSleeps >= sleepers, 1_000, 1);
+  await pollUntil(() => clock.pendingSleeps >= sleepers, 1_000, 1);
 }

@@ -1,8 +1,8 @@
 import { PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { MemoryMetrics, ProtocolError } from '@shardline/core';
-import { injectFaults, uniqueName } from '@shardline/testkit';
+import { injectFaults, pollUntil, uniqueName } from '@shardline/testkit';
 import { LeaseCoordinator, type Lease, type LeaseCoordinatorOptions } from '../src';
-import { DynamoHarness, RecordingLogger, waitFor } from './helpers';
+import { DynamoHarness, RecordingLogger } from './helpers';
 
 let dynamo: DynamoHarness;
 const running: LeaseCoordinator[] = [];
@@ -45,7 +45,7 @@ describe('malformed lease items', () => {
     a.on('leasesScanned', (leases) => scans.push(leases));
 
     await a.start(); // rejected with a ProtocolError before
-    expect(await waitFor(() => a.heldLeases().length === 1 && scans.length >= 4, 10_000)).toBe(true);
+    expect(await pollUntil(() => a.heldLeases().length === 1 && scans.length >= 4, 10_000)).toBe(true);
     expect(a.heldLeases().map((l) => l.leaseKey)).toEqual(['s-0']);
     expect(scans.at(-1)!.map((l) => l.leaseKey)).toEqual(['s-0']);
     expect((await a.table.listLeases()).map((l) => l.leaseKey)).toEqual(['s-0']);
@@ -65,10 +65,10 @@ describe('malformed lease items', () => {
     // A different problem on the same item is reported again; a repaired item is readable again.
     await put(tableName, { ...BAD_COUNTER, leaseOwner: { N: '3' }, leaseCounter: { N: '7' } });
     await put(tableName, { ...BAD_CHECKPOINT, checkpoint: { S: 'TRIM_HORIZON' } });
-    expect(await waitFor(() => logger.find('error', 'malformed lease item').length === 3 && metrics.value('dynamo_lease_malformed_items') === 1, 5_000)).toBe(true);
+    expect(await pollUntil(() => logger.find('error', 'malformed lease item').length === 3 && metrics.value('dynamo_lease_malformed_items') === 1, 5_000)).toBe(true);
     expect(String(logger.find('error', 'malformed lease item')[2]!.fields.problem)).toMatch(/leaseOwner is not a string/);
     expect(logger.find('info', 'readable again').map((l) => l.fields.leaseKey)).toEqual(['bad-checkpoint']);
-    expect(await waitFor(() => a.heldLeases().length === 2, 5_000)).toBe(true); // and it is taken like any other lease
+    expect(await pollUntil(() => a.heldLeases().length === 2, 5_000)).toBe(true); // and it is taken like any other lease
   });
 
   it('appearing while running, neither stops the taker nor turns it into a storm of scans', async () => {
@@ -78,13 +78,13 @@ describe('malformed lease items', () => {
     await a.init();
     await a.createLeasesIfNotExist([{ leaseKey: 's-0' }, { leaseKey: 's-1' }]);
     await Promise.all([a.start(), b.start()]);
-    expect(await waitFor(() => a.heldLeases().length === 1 && b.heldLeases().length === 1, 10_000)).toBe(true);
+    expect(await pollUntil(() => a.heldLeases().length === 1 && b.heldLeases().length === 1, 10_000)).toBe(true);
 
     const scans = injectFaults(client, {});
     await put(tableName, BAD_COUNTER);
     await a.createLeasesIfNotExist([{ leaseKey: 's-2' }]);
     const since = Date.now();
-    const took = await waitFor(() => a.heldLeases().length + b.heldLeases().length === 3, 5_000);
+    const took = await pollUntil(() => a.heldLeases().length + b.heldLeases().length === 3, 5_000);
     // Longer than failoverTimeMs, so that leases watched by a's taker come due while it scans.
     await new Promise((r) => setTimeout(r, Math.max(0, 4_000 - (Date.now() - since))));
     const perSecond = ((scans.calls.get('ScanCommand') ?? 0) * 1000) / (Date.now() - since);

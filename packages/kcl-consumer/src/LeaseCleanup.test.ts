@@ -92,7 +92,16 @@ describe('leasesToCleanUp', () => {
 
   it("multi-stream: a child leased in another stream does not complete this stream's parent", () => {
     const leases = [lease(ordersMs, 0, ESN.SHARD_END, { children: [1, 2] }), lease(paymentsMs, 1, ESN.TRIM_HORIZON), lease(paymentsMs, 2, ESN.TRIM_HORIZON)];
-    expect(decide(leases, [ordersMs, paymentsMs], listing([[ordersMs, LISTED], [paymentsMs, LISTED]]))).toEqual({});
+    expect(
+      decide(
+        leases,
+        [ordersMs, paymentsMs],
+        listing([
+          [ordersMs, LISTED],
+          [paymentsMs, LISTED],
+        ]),
+      ),
+    ).toEqual({});
   });
 
   it('leases of streams this worker does not track, and single-stream keys in multi-stream mode, are left alone', () => {

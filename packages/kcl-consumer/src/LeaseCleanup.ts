@@ -30,9 +30,7 @@ export function leasesToCleanUp(leases: readonly Lease[], streams: readonly Trac
         continue;
       }
       if (!isFinishedLease(lease)) continue;
-      const children = lease.childShardIds.length
-        ? lease.childShardIds
-        : listed.filter((s) => s.parentShardId === shardId || s.adjacentParentShardId === shardId).map((s) => s.shardId);
+      const children = lease.childShardIds.length ? lease.childShardIds : listed.filter((s) => s.parentShardId === shardId || s.adjacentParentShardId === shardId).map((s) => s.shardId);
       if (children.length > 0 && children.every((c) => keys.has(parentLeaseKey(lease.leaseKey, c)))) out.set(lease.leaseKey, 'completed');
     }
   }

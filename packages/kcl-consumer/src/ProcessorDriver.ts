@@ -60,7 +60,8 @@ export class ProcessorDriver {
       if (!keepTrying()) throw new ShutdownError(`${call} on ${leaseKey} is not retried: the shard is being shut down`, { cause: failure });
       const delayMs = backoff.next();
       logger.warn({ leaseKey, call, attempt, delayMs, err: failure }, 'processor call failed; retrying the same input');
-      if (!(await clock.sleep(delayMs, this.o.stopping ?? this.o.abandon)) || !keepTrying()) throw new ShutdownError(`${call} on ${leaseKey} is not retried: the shard is being shut down`, { cause: failure });
+      if (!(await clock.sleep(delayMs, this.o.stopping ?? this.o.abandon)) || !keepTrying())
+        throw new ShutdownError(`${call} on ${leaseKey} is not retried: the shard is being shut down`, { cause: failure });
     }
   }
 

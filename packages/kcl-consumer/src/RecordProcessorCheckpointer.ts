@@ -7,10 +7,7 @@ import type { ShardCheckpointer } from './RecordProcessor';
  * sub-sequence numbers), a sequence number string, or `{ sequenceNumber, subSequenceNumber }`.
  * @public
  */
-export type CheckpointPosition =
-  | ExtendedSequenceNumber
-  | string
-  | { readonly sequenceNumber: string; readonly subSequenceNumber?: number };
+export type CheckpointPosition = ExtendedSequenceNumber | string | { readonly sequenceNumber: string; readonly subSequenceNumber?: number };
 
 /** A prepared (two-phase) checkpoint; {@link PreparedCheckpointer.checkpoint} commits it. @public */
 export interface PreparedCheckpointer {

@@ -76,7 +76,16 @@ export class ShardConsumer {
     this.labels = { stream: d.stream.streamName, shard_id: d.shardId };
     this.log = d.logger.child({ leaseKey: this.leaseKey, shardId: d.shardId, stream: d.stream.streamName });
     const o = d.options;
-    this.driver = new ProcessorDriver({ ...o, leaseKey: this.leaseKey, labels: this.labels, logger: this.log, instruments: d.instruments, abandon: this.abandon.signal, stopping: this.stopping.signal, interrupt: this.lost.signal });
+    this.driver = new ProcessorDriver({
+      ...o,
+      leaseKey: this.leaseKey,
+      labels: this.labels,
+      logger: this.log,
+      instruments: d.instruments,
+      abandon: this.abandon.signal,
+      stopping: this.stopping.signal,
+      interrupt: this.lost.signal,
+    });
     this.done = this.run()
       .catch((error: unknown) => {
         this.log.error({ err: error }, 'shard consumer failed unexpectedly');

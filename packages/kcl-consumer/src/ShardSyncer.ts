@@ -1,8 +1,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { InvalidStateError, type Logger } from '@shardline/core';
+import { InvalidStateError, listShards, type Logger } from '@shardline/core';
 import type { Lease, LeaseCoordinator, LeaseSpec } from '@shardline/dynamo-lease';
 import type { ChildShard } from '@shardline/kinesis-poller';
-import { listShards } from '@shardline/kpl-aggregation';
 import { type ExistingLease, type ListedShard, planShardLeases } from './planShardLeases';
 import { leaseKeyOf, shardIdOf, type TrackedStream } from './streams';
 
@@ -85,7 +84,10 @@ export class ShardSyncer {
       }
     }
     await this.coordinator.createLeasesIfNotExist(children.map((c) => this.spec(stream, c.shardId, c.parentShardIds, c.range, undefined)));
-    await this.coordinator.updateChildShards(parent.leaseKey, children.map((c) => c.shardId));
+    await this.coordinator.updateChildShards(
+      parent.leaseKey,
+      children.map((c) => c.shardId),
+    );
     return children.map((c) => leaseKeyOf(stream, c.shardId));
   }
 

@@ -2,6 +2,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { classifyAwsError, createKinesisClient, type Logger, retry, ShutdownError } from '@shardline/core';
 import { type Lease, LeaseCoordinator } from '@shardline/dynamo-lease';
 import { EventEmitter } from 'node:events';
+import { FanOutRetrieval } from './fanout/FanOutRetrieval';
 import { LeaseCleanup } from './LeaseCleanup';
 import { LineageView } from './LineageView';
 import { PollingRetrieval, type Retrieval } from './Retrieval';
@@ -99,8 +100,19 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.kinesis = o.kinesisClient ?? createKinesisClient({ maxAttempts: 1, ...o.clientOptions });
     // Empty batches too: they keep millisBehindLatest current (the processor sees them only with processEmptyBatches).
     this.retrieval =
-      o.retrieval ??
-      new PollingRetrieval({ client: this.kinesis, limit: o.maxRecords, idleTimeBetweenReadsMs: o.idleTimeBetweenReadsMs, deliverEmptyBatches: true, clock: o.clock, logger: o.logger, metrics: o.metrics });
+      o.retrieval === 'fanout'
+        ? new FanOutRetrieval({ ...o.fanout!, applicationName: o.applicationName, clientOptions: o.clientOptions, clock: o.clock, logger: o.logger, metrics: o.metrics })
+        : o.retrieval !== 'polling'
+          ? o.retrieval
+          : new PollingRetrieval({
+              client: this.kinesis,
+              limit: o.maxRecords,
+              idleTimeBetweenReadsMs: o.idleTimeBetweenReadsMs,
+              deliverEmptyBatches: true,
+              clock: o.clock,
+              logger: o.logger,
+              metrics: o.metrics,
+            });
     this.coordinator = new LeaseCoordinator({
       tableName: o.tableName,
       workerId: o.workerId,
@@ -186,15 +198,19 @@ export class Worker extends EventEmitter<WorkerEvents> {
         if (this.statusServer) this.log.info({ statusUrl: await this.statusServer.listen() }, 'status server listening');
         // One throttle or network blip at start must not fail it: retryable errors are retried.
         const retrying = <T>(fn: () => Promise<T>): Promise<T> =>
-          retry(fn, { ...STARTUP_RETRY, mapError: classifyAwsError, clock: o.clock, signal: this.abort.signal, onRetry: (err, attempt, delayMs) => this.log.warn({ err, attempt, delayMs }, 'worker start: retrying') });
-        this.streams = await Promise.all(
-          o.streams.map(async (s) => ({ ...s, identifier: o.multiStream ? await retrying(() => describeStreamIdentifier(this.kinesis, s.streamName)) : undefined })),
-        );
+          retry(fn, {
+            ...STARTUP_RETRY,
+            mapError: classifyAwsError,
+            clock: o.clock,
+            signal: this.abort.signal,
+            onRetry: (err, attempt, delayMs) => this.log.warn({ err, attempt, delayMs }, 'worker start: retrying'),
+          });
+        this.streams = await Promise.all(o.streams.map(async (s) => ({ ...s, identifier: o.multiStream ? await retrying(() => describeStreamIdentifier(this.kinesis, s.streamName)) : undefined })));
         await this.coordinator.init();
         const sync = await retrying(async () => {
           const result = await this.syncer.sync(this.streams);
-          const [failure] = result.failures.values();
-          if (failure !== undefined) throw failure;
+          const failure = result.failures.values().next();
+          if (!failure.done) throw failure.value;
           return result;
         });
         this.lineage.update(sync.leases);
@@ -276,7 +292,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       if (until > clock.monotonicNow()) await clock.sleep(until - clock.monotonicNow(), this.abort.signal);
       if (this.state !== 'running' || !this.coordinator.getHeldLease(lease.leaseKey)) return;
       this.startConsumer(this.coordinator.getHeldLease(lease.leaseKey)!, stream);
-    })();
+    })().catch((error: unknown) => this.log.error({ err: error, leaseKey: lease.leaseKey }, 'could not start the shard consumer'));
     this.pending.add(wait);
     void wait.finally(() => this.pending.delete(wait));
   }
@@ -297,7 +313,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.consumers.set(lease.leaseKey, consumer);
     this.instruments.currentLeases.set(this.consumers.size);
     this.notify('shardStarted', lease.leaseKey);
-    void consumer.done.then((outcome) => this.afterConsumer(consumer, outcome));
+    consumer.done
+      .then((outcome) => this.afterConsumer(consumer, outcome))
+      .catch((error: unknown) => this.log.error({ err: error, leaseKey: lease.leaseKey }, 'cleaning up after the shard consumer failed'));
   }
 
   private async afterConsumer(consumer: ShardConsumer, outcome: ShardConsumerOutcome): Promise<void> {

@@ -33,10 +33,14 @@ describe('callWithTimeout', () => {
   it('timedOut: the wait ends after timeoutMs, and the signal given to the call aborts', async () => {
     const clock = new ManualClock();
     let signal: AbortSignal | undefined;
-    const outcome = callWithTimeout((s) => {
-      signal = s;
-      return new Promise(() => undefined);
-    }, 1_000, clock);
+    const outcome = callWithTimeout(
+      (s) => {
+        signal = s;
+        return new Promise(() => undefined);
+      },
+      1_000,
+      clock,
+    );
     await settle();
     expect(signal!.aborted).toBe(false);
     clock.advance(999);
@@ -67,10 +71,15 @@ describe('callWithTimeout', () => {
     const clock = new ManualClock();
     const abandon = new AbortController();
     let signal: AbortSignal | undefined;
-    const outcome = callWithTimeout((s) => {
-      signal = s;
-      return new Promise(() => undefined);
-    }, 60_000, clock, abandon.signal);
+    const outcome = callWithTimeout(
+      (s) => {
+        signal = s;
+        return new Promise(() => undefined);
+      },
+      60_000,
+      clock,
+      abandon.signal,
+    );
     await settle();
     abandon.abort();
     await expect(outcome).resolves.toEqual({ kind: 'abandoned' });
@@ -83,10 +92,15 @@ describe('callWithTimeout', () => {
     const abandon = new AbortController();
     abandon.abort();
     let signal: AbortSignal | undefined;
-    const outcome = callWithTimeout((s) => {
-      signal = s;
-      return new Promise(() => undefined);
-    }, 60_000, clock, abandon.signal);
+    const outcome = callWithTimeout(
+      (s) => {
+        signal = s;
+        return new Promise(() => undefined);
+      },
+      60_000,
+      clock,
+      abandon.signal,
+    );
     let result: unknown;
     void outcome.then((o) => (result = o));
     await settle();

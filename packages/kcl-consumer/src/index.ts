@@ -19,6 +19,10 @@ export { kclExceptionName, type KclExceptionName } from './kclExceptionName';
 export { ProcessorFailedError, ProcessorTimeoutError, type ProcessorCall } from './ProcessorErrors';
 export { PollingRetrieval, type PollingRetrievalOptions, type RecordsRetriever, type Retrieval, type RetrievalTarget, type RetrievedBatch } from './Retrieval';
 export type { ShardConsumerOutcome, ShardConsumerState } from './ShardConsumer';
+export { FanOutRetrieval, type FanOutRetrievalOptions } from './fanout/FanOutRetrieval';
+export { MIN_RESOURCE_IN_USE_BACKOFF_MS, resolveFanOutOptions, type FanOutOptions, type ResolvedFanOutOptions } from './fanout/resolveFanOutOptions';
+export { SUBSCRIPTION_RESTART_REASONS, type SubscriptionRestartReason } from './fanout/resubscribePlan';
+export { createFanOutInstruments, type FanOutInstruments } from './fanout/fanOutMetrics';
 export { planShardLeases, type ExistingLease, type ListedShard, type PlannedLease } from './planShardLeases';
 export { leasesToCleanUp, type CleanupReason } from './LeaseCleanup';
 export { leaseKeyOf, shardIdOf, type InitialPosition, type StreamConfig, type TrackedStream } from './streams';
@@ -61,4 +65,41 @@ export {
   createPromMetrics,
   createLogger,
   MemoryMetrics,
+  // The rest of core that this package's API uses, so that an application imports only this package.
+  AccessDeniedError,
+  AwsServiceError,
+  ClockSkewError,
+  createDynamoDbClient,
+  createKinesisClient,
+  createNoopLogger,
+  createNoopMetrics,
+  createSystemClock,
+  ExpiredIteratorError,
+  InternalError,
+  ManualClock,
+  ProtocolError,
+  ResourceNotFoundError,
+  ServiceUnavailableError,
+  TimeoutError,
+  type AwsClientOptions,
+  type AwsCredentials,
+  type BackoffOptions,
+  type Clock,
+  type Counter,
+  type Gauge,
+  type HashKeyRange,
+  type Histogram,
+  type LogDestination,
+  type LogFields,
+  type LogFn,
+  type Logger,
+  type LoggerOptions,
+  type MetricDefinition,
+  type MetricLabels,
+  type Metrics,
+  type PromMetricsOptions,
+  type PromRegistry,
+  type ResolvedBackoffOptions,
+  type SentinelCheckpoint,
+  type ShardlineErrorOptions,
 } from '@shardline/core';

@@ -139,10 +139,7 @@ describe('planShardLeases: parents ListShards no longer reports (aged out)', () 
 
 type Step = { kind: 'split' | 'merge' | 'process'; pick: number } | { kind: 'sync' };
 
-const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ kind: fc.constantFrom('split' as const, 'merge' as const, 'process' as const), pick: fc.nat(50) }),
-  fc.constant({ kind: 'sync' as const }),
-);
+const stepArb: fc.Arbitrary<Step> = fc.oneof(fc.record({ kind: fc.constantFrom('split' as const, 'merge' as const, 'process' as const), pick: fc.nat(50) }), fc.constant({ kind: 'sync' as const }));
 const positionArb = fc.constantFrom<InitialPosition>('LATEST', 'TRIM_HORIZON', AT_TIMESTAMP);
 
 interface SimShard {
@@ -224,7 +221,7 @@ function simulate(roots: number, steps: readonly Step[], position: InitialPositi
     }
   }
   // Drain: sync and process until nothing changes.
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = sync();
     for (let ready = finishable(); ready.length > 0; ready = finishable()) {
       for (const s of ready) finish(s);

@@ -31,7 +31,7 @@ describe('resolveWorkerOptions', () => {
       processEmptyBatches: false,
       maxRecords: 10_000,
       idleTimeBetweenReadsMs: 1_000,
-      retrieval: undefined,
+      retrieval: 'polling',
       failoverTimeMs: 10_000,
       takerIntervalMs: undefined,
       maxLeasesForWorker: undefined,

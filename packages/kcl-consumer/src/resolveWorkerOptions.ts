@@ -8,6 +8,7 @@ import {
   createNoopLogger,
   createNoopMetrics,
   createSystemClock,
+  enumOption,
   functionOption,
   hideCredentials,
   integerOption,
@@ -24,6 +25,7 @@ import {
 import { defaultWorkerId, resolveLeaseCoordinatorOptions, type BillingMode } from '@shardline/dynamo-lease';
 import { MAX_GET_RECORDS_LIMIT, MIN_TIME_BETWEEN_READS_MS } from '@shardline/kinesis-poller';
 import type { RecordHandler, RecordProcessorFactory } from './RecordProcessor';
+import { type FanOutOptions, resolveFanOutOptions, type ResolvedFanOutOptions } from './fanout/resolveFanOutOptions';
 import type { Retrieval } from './Retrieval';
 import { resolveStatusServerOptions, type ResolvedStatusServerOptions, type StatusServerOptions } from './status/StatusServer';
 import { type InitialPosition, resolveInitialPosition, type StreamConfig } from './streams';
@@ -56,8 +58,14 @@ export interface WorkerOptions {
   readonly maxRecords?: number;
   /** Milliseconds between GetRecords calls on a caught-up shard (the KCL's `idleTimeBetweenReadsInMillis`), at least 200. Default 1,000. */
   readonly idleTimeBetweenReadsMs?: number;
-  /** How records are retrieved. Default: polling with GetRecords. */
-  readonly retrieval?: Retrieval;
+  /**
+   * How records are retrieved: `'polling'` (GetRecords, the default), `'fanout'` (enhanced
+   * fan-out: SubscribeToShard pushes over HTTP/2, a dedicated 2 MiB/s per shard; see `fanout`),
+   * or a {@link Retrieval} of your own.
+   */
+  readonly retrieval?: 'polling' | 'fanout' | Retrieval;
+  /** Options of enhanced fan-out; only with `retrieval: 'fanout'`. `consumerName` defaults to `applicationName`. */
+  readonly fanout?: FanOutOptions;
   /** A lease not renewed for this long may be taken by another worker, in ms (the KCL's `failoverTimeMillis`). Default 10,000. */
   readonly failoverTimeMs?: number;
   /** Longest pause between lease-table scans, in ms. Default `failoverTimeMs / 4`. */
@@ -123,7 +131,9 @@ export interface ResolvedWorkerOptions {
   readonly processEmptyBatches: boolean;
   readonly maxRecords: number;
   readonly idleTimeBetweenReadsMs: number;
-  readonly retrieval: Retrieval | undefined;
+  readonly retrieval: 'polling' | 'fanout' | Retrieval;
+  /** Set with `retrieval: 'fanout'`. */
+  readonly fanout: ResolvedFanOutOptions | undefined;
   readonly failoverTimeMs: number;
   readonly takerIntervalMs: number | undefined;
   readonly maxLeasesForWorker: number | undefined;
@@ -148,10 +158,41 @@ export interface ResolvedWorkerOptions {
 }
 
 const KNOWN = [
-  'applicationName', 'tableName', 'workerId', 'streamName', 'streams', 'multiStream', 'initialPosition', 'processor', 'handler', 'autoCheckpoint',
-  'processEmptyBatches', 'maxRecords', 'idleTimeBetweenReadsMs', 'retrieval', 'failoverTimeMs', 'takerIntervalMs', 'maxLeasesForWorker',
-  'maxLeasesToStealAtOneTime', 'billingMode', 'gracefulHandoff', 'handoffTimeoutMs', 'shardSyncIntervalMs', 'leaseCleanupDelayMs', 'processingTimeoutMs', 'maxProcessingAttempts',
-  'processingRetryBackoff', 'shutdownTimeoutMs', 'kinesisClient', 'dynamoDbClient', 'clientOptions', 'clock', 'logger', 'metrics', 'signal',
+  'applicationName',
+  'tableName',
+  'workerId',
+  'streamName',
+  'streams',
+  'multiStream',
+  'initialPosition',
+  'processor',
+  'handler',
+  'autoCheckpoint',
+  'processEmptyBatches',
+  'maxRecords',
+  'idleTimeBetweenReadsMs',
+  'retrieval',
+  'fanout',
+  'failoverTimeMs',
+  'takerIntervalMs',
+  'maxLeasesForWorker',
+  'maxLeasesToStealAtOneTime',
+  'billingMode',
+  'gracefulHandoff',
+  'handoffTimeoutMs',
+  'shardSyncIntervalMs',
+  'leaseCleanupDelayMs',
+  'processingTimeoutMs',
+  'maxProcessingAttempts',
+  'processingRetryBackoff',
+  'shutdownTimeoutMs',
+  'kinesisClient',
+  'dynamoDbClient',
+  'clientOptions',
+  'clock',
+  'logger',
+  'metrics',
+  'signal',
   'statusServer',
 ] as const;
 
@@ -170,6 +211,8 @@ const KCL_NAMES: Readonly<Record<string, string>> = {
   shardRecordProcessorFactory: 'processor',
   timeoutInSeconds: 'processingTimeoutMs',
   shutdownGraceMillis: 'shutdownTimeoutMs',
+  retrievalMode: 'retrieval',
+  fanoutConfig: 'fanout',
 };
 
 function objectOption<T>(path: string, value: unknown, method: string): T | undefined {
@@ -184,14 +227,23 @@ function resolveStreams(input: WorkerOptions, fallback: InitialPosition): Resolv
   if (input.streamName !== undefined && input.streams !== undefined) throw new InvalidArgumentError('worker.streamName and worker.streams are mutually exclusive');
   if (input.streamName !== undefined) return [{ streamName: requiredString('worker.streamName', input.streamName), initialPosition: fallback }];
   if (!Array.isArray(input.streams) || input.streams.length === 0) throw new InvalidArgumentError('worker.streamName or a non-empty worker.streams is required');
-  const streams = input.streams.map((s, i) => {
+  const streams = input.streams.map((s: string | StreamConfig, i) => {
     const config = typeof s === 'string' ? { streamName: s } : s;
     rejectUnknownOptions(`worker.streams[${i}]`, config, ['streamName', 'initialPosition']);
-    return { streamName: requiredString(`worker.streams[${i}].streamName`, config.streamName), initialPosition: resolveInitialPosition(`worker.streams[${i}].initialPosition`, config.initialPosition, fallback) };
+    return {
+      streamName: requiredString(`worker.streams[${i}].streamName`, config.streamName),
+      initialPosition: resolveInitialPosition(`worker.streams[${i}].initialPosition`, config.initialPosition, fallback),
+    };
   });
   const names = new Set(streams.map((s) => s.streamName));
   if (names.size !== streams.length) throw new InvalidArgumentError('worker.streams names a stream twice');
   return streams;
+}
+
+function resolveRetrieval(value: unknown): ResolvedWorkerOptions['retrieval'] {
+  if (value === undefined) return 'polling';
+  if (typeof value === 'string') return enumOption('worker.retrieval', value, ['polling', 'fanout'] as const, 'polling');
+  return objectOption<Retrieval>('worker.retrieval', value, 'createRetriever')!;
 }
 
 /** Fills defaults and validates {@link WorkerOptions} before any I/O. @public */
@@ -206,6 +258,11 @@ export function resolveWorkerOptions(input: WorkerOptions): ResolvedWorkerOption
   const handler = functionOption<RecordHandler>('worker.handler', input.handler);
   if ((processor === undefined) === (handler === undefined)) throw new InvalidArgumentError('worker needs exactly one of worker.processor and worker.handler');
   const failoverTimeMs = integerOption('worker.failoverTimeMs', input.failoverTimeMs, 10_000, { min: 200, max: 86_400_000 });
+  const retrieval = resolveRetrieval(input.retrieval);
+  if (input.fanout !== undefined && retrieval !== 'fanout') throw new InvalidArgumentError("worker.fanout is set but worker.retrieval is not 'fanout'");
+  const fanout = retrieval === 'fanout' ? resolveFanOutOptions(input.fanout, applicationName, 'worker.fanout') : undefined;
+  if (fanout?.consumerArn !== undefined && streams.length > 1)
+    throw new InvalidArgumentError('worker.fanout.consumerArn names the consumer of one stream; leave it out to register a consumer on each of the worker.streams');
   const processingTimeoutMs = integerOption('worker.processingTimeoutMs', input.processingTimeoutMs, 300_000, { min: 10, max: 86_400_000 });
   return {
     applicationName,
@@ -219,7 +276,8 @@ export function resolveWorkerOptions(input: WorkerOptions): ResolvedWorkerOption
     processEmptyBatches: booleanOption('worker.processEmptyBatches', input.processEmptyBatches, false),
     maxRecords: integerOption('worker.maxRecords', input.maxRecords, MAX_GET_RECORDS_LIMIT, { min: 1, max: MAX_GET_RECORDS_LIMIT }),
     idleTimeBetweenReadsMs: integerOption('worker.idleTimeBetweenReadsMs', input.idleTimeBetweenReadsMs, 1_000, { min: MIN_TIME_BETWEEN_READS_MS, max: 3_600_000 }),
-    retrieval: objectOption<Retrieval>('worker.retrieval', input.retrieval, 'createRetriever'),
+    retrieval,
+    fanout,
     failoverTimeMs,
     takerIntervalMs: input.takerIntervalMs === undefined ? undefined : integerOption('worker.takerIntervalMs', input.takerIntervalMs, 0, { min: 10, max: failoverTimeMs }),
     maxLeasesForWorker: input.maxLeasesForWorker === undefined ? undefined : integerOption('worker.maxLeasesForWorker', input.maxLeasesForWorker, 0, { min: 1 }),

@@ -32,7 +32,13 @@ export function handleShutdownSignals(target: Stoppable, options: ShutdownSignal
     }
     stopping = true;
     options.onSignal?.(signal);
-    void target.stop().finally(remove);
+    target.stop().then(remove, (error: unknown) => {
+      remove();
+      // A stop that failed leaves the process in no known state: fail as loudly as an uncaught error.
+      process.nextTick(() => {
+        throw error;
+      });
+    });
   }
   for (const s of signals) process.on(s, onSignal);
   return remove;

@@ -13,7 +13,7 @@ export function testWorkerOptions(t: TestEmulators, options: Partial<WorkerOptio
     shardSyncIntervalMs: 1_000,
     processingRetryBackoff: { baseDelayMs: 20, maxDelayMs: 100 },
     ...options,
-  } as WorkerOptions;
+  };
 }
 
 /** Puts `count` records `<prefix>-<i>`, 500 per call; returns the ids by shard, in put order. */

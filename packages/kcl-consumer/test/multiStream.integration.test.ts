@@ -15,7 +15,7 @@ async function scanItems(tableName: string): Promise<DynamoItem[]> {
     do {
       const out = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }));
       items.push(...((out.Items ?? []) as DynamoItem[]));
-      start = out.LastEvaluatedKey as DynamoItem | undefined;
+      start = out.LastEvaluatedKey;
     } while (start);
     return items;
   } finally {

@@ -404,7 +404,7 @@ describe('processor faults against kinesalite + dynalite', () => {
       let position: KinesisClientRecord | undefined;
       const { worker, failures, state, shardId } = await backingOff(async ({ checkpointer }) => {
         position = state.lastProcessed;
-        checkpointed = await checkpointer.checkpoint(position!).then(
+        checkpointed = await checkpointer.checkpoint(position).then(
           () => 'ok',
           (e: unknown) => e,
         );
@@ -517,7 +517,7 @@ describe('processor faults against kinesalite + dynalite', () => {
             await attempt('negativeSub', () => checkpointer.checkpoint(last.sequenceNumber, -1));
             await checkpointer.checkpoint(last);
           } else {
-            await attempt('beforeLastCheckpoint', () => checkpointer.checkpoint(firstBatch![0]!));
+            await attempt('beforeLastCheckpoint', () => checkpointer.checkpoint(firstBatch![0]));
             await checkpointer.checkpoint();
             finalCheckpoint = last;
           }

@@ -132,7 +132,8 @@ describe('a checkpoint inside a KPL aggregate', () => {
     const applicationName = uniqueName('app');
     await createStream(t.kinesis, streamName, 1);
     const put = async (partitionKey: string, data: Buffer, explicitHashKey?: string): Promise<string> =>
-      (await t.kinesis.send(new PutRecordCommand({ StreamName: streamName, PartitionKey: partitionKey, Data: data, ...(explicitHashKey ? { ExplicitHashKey: explicitHashKey } : {}) }))).SequenceNumber!;
+      (await t.kinesis.send(new PutRecordCommand({ StreamName: streamName, PartitionKey: partitionKey, Data: data, ...(explicitHashKey ? { ExplicitHashKey: explicitHashKey } : {}) })))
+        .SequenceNumber!;
     await put('pk-before', Buffer.from('before'));
     const aggregator = new Aggregator();
     for (let i = 0; i < 10; i++) expect(aggregator.add({ partitionKey: `pk-${i}`, data: Buffer.from(`u-${i}`) })).toBeUndefined();

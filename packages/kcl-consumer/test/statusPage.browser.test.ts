@@ -50,7 +50,7 @@ afterAll(async () => {
 
 /** Lease key → owner as the page's shard table shows it. */
 function pageOwners(page: Page): Promise<Record<string, string>> {
-  return page.$$eval('#shards tbody tr', (rows) => Object.fromEntries(rows.map((r) => [r.getAttribute('data-lease-key') ?? '', r.getAttribute('data-owner') ?? ''])));
+  return page.$$eval('#shards tbody tr', (rows: PageElement[]) => Object.fromEntries(rows.map((r) => [r.getAttribute('data-lease-key') ?? '', r.getAttribute('data-owner') ?? ''])));
 }
 
 async function tableOwners(tableName: string): Promise<Record<string, string>> {
@@ -72,8 +72,7 @@ describe('the status page in chromium', () => {
     const applicationName = uniqueName('orders-app');
     const registry = new Registry();
     let processed = 0;
-    const options = (workerId: string, extra: object = {}) =>
-      testWorkerOptions(t, { applicationName, streamName, workerId, handler: (records) => void (processed += records.length), ...extra });
+    const options = (workerId: string, extra: object = {}) => testWorkerOptions(t, { applicationName, streamName, workerId, handler: (records) => void (processed += records.length), ...extra });
     const a = new Worker(options('worker-A', { metrics: createPromMetrics(registry), statusServer: { registry } }));
     const b = new Worker(options('worker-B'));
     workers.push(a, b);
@@ -83,10 +82,14 @@ describe('the status page in chromium', () => {
     expect(b.statusUrl).toBeUndefined();
 
     // Balanced by graceful handoff: two shards each, as the lease table says.
-    await waitFor(async () => {
-      const owners = Object.values(await tableOwners(applicationName));
-      return owners.filter((o) => o === 'worker-A').length === 2 && owners.filter((o) => o === 'worker-B').length === 2 && a.shards.length === 2 && b.shards.length === 2;
-    }, 60_000, 'two shards on each worker');
+    await waitFor(
+      async () => {
+        const owners = Object.values(await tableOwners(applicationName));
+        return owners.filter((o) => o === 'worker-A').length === 2 && owners.filter((o) => o === 'worker-B').length === 2 && a.shards.length === 2 && b.shards.length === 2;
+      },
+      60_000,
+      'two shards on each worker',
+    );
     await waitFor(() => processed >= 400, 30_000, 'every record processed');
 
     const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
@@ -101,19 +104,23 @@ describe('the status page in chromium', () => {
 
     const expected = await tableOwners(applicationName);
     expect(Object.keys(expected)).toHaveLength(4);
-    await page.waitForFunction((want) => {
-      const rows = [...document.querySelectorAll('#shards tbody tr')];
-      return rows.length === 4 && rows.every((r) => r.getAttribute('data-owner') === want[r.getAttribute('data-lease-key') ?? '']);
-    }, expected, { timeout: 15_000 });
+    await page.waitForFunction(
+      (want) => {
+        const rows = [...document.querySelectorAll('#shards tbody tr')];
+        return rows.length === 4 && rows.every((r) => r.getAttribute('data-owner') === want[r.getAttribute('data-lease-key') ?? '']);
+      },
+      expected,
+      { timeout: 15_000 },
+    );
     expect(await pageOwners(page)).toEqual(expected);
     expect(await page.textContent('#worker-id')).toBe('worker-A');
     // Lag and records come from this worker's own shards.
-    const lagOfA = await page.$$eval('#shards tbody tr.here td[data-col="lag"]', (cells) => cells.map((c) => c.textContent ?? ''));
+    const lagOfA = await page.$$eval('#shards tbody tr.here td[data-col="lag"]', (cells: PageElement[]) => cells.map((c) => c.textContent ?? ''));
     expect(lagOfA).toHaveLength(2);
     for (const lag of lagOfA) expect(lag).toMatch(/\d+(\.\d+)? (ms|s|min|h)$/);
 
     // Worker B stops gracefully: its leases are released and worker A takes them; the page follows.
-    const lastSeq = await page.$$eval('#events li', (items) => Math.max(0, ...items.map((i) => Number(i.getAttribute('data-seq')))));
+    const lastSeq = await page.$$eval('#events li', (items: PageElement[]) => Math.max(0, ...items.map((i) => Number(i.getAttribute('data-seq')))));
     const leasesOfB = Object.keys(expected).filter((k) => expected[k] === 'worker-B');
     await b.stop();
     await page.waitForFunction(
@@ -121,7 +128,9 @@ describe('the status page in chromium', () => {
         const rows = [...document.querySelectorAll('#shards tbody tr')];
         const allA = rows.length === 4 && rows.every((r) => r.getAttribute('data-owner') === 'worker-A');
         const moved = keys.every((k) =>
-          [...document.querySelectorAll(`#events li[data-lease-key="${k}"]`)].some((li) => Number(li.getAttribute('data-seq')) > after && ['leaseTaken', 'leaseReleased', 'ownerChanged'].includes(li.getAttribute('data-kind') ?? '')),
+          [...document.querySelectorAll(`#events li[data-lease-key="${k}"]`)].some(
+            (li) => Number(li.getAttribute('data-seq')) > after && ['leaseTaken', 'leaseReleased', 'ownerChanged'].includes(li.getAttribute('data-kind') ?? ''),
+          ),
         );
         return allA && moved;
       },
@@ -129,7 +138,11 @@ describe('the status page in chromium', () => {
       { timeout: 30_000 },
     );
     expect(Object.values(await tableOwners(applicationName)).every((o) => o === 'worker-A')).toBe(true);
-    const takenAfterStop = await page.$$eval('#events li[data-kind="leaseTaken"]', (items, after) => items.filter((i) => Number(i.getAttribute('data-seq')) > after).map((i) => i.getAttribute('data-lease-key')), lastSeq);
+    const takenAfterStop = await page.$$eval(
+      '#events li[data-kind="leaseTaken"]',
+      (items: PageElement[], after: number) => items.filter((i) => Number(i.getAttribute('data-seq')) > after).map((i) => i.getAttribute('data-lease-key')),
+      lastSeq,
+    );
     expect(takenAfterStop.sort()).toEqual([...leasesOfB].sort());
 
     // A split: the parent ends, its two children get leases, and the lineage shows parent → children.
@@ -145,7 +158,7 @@ describe('the status page in chromium', () => {
       parent,
       { timeout: 60_000 },
     );
-    expect(await page.$$eval('#events li[data-kind="shardEnded"]', (items) => items.map((i) => i.getAttribute('data-lease-key')))).toContain(parent);
+    expect(await page.$$eval('#events li[data-kind="shardEnded"]', (items: PageElement[]) => items.map((i) => i.getAttribute('data-lease-key')))).toContain(parent);
 
     // A third worker joins: graceful handoffs move shards to it, shown as they happen.
     const c = new Worker(options('worker-C'));

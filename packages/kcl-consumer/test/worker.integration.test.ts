@@ -69,7 +69,15 @@ describe('Worker and explicit hash keys', () => {
     const streamName = uniqueName('worker');
     await createStream(t.kinesis, streamName, 2);
     // 'pk-0' hashes to the upper shard; the explicit hash key 1 puts the record in the lower one.
-    await t.kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: [{ PartitionKey: 'pk-0', ExplicitHashKey: '1', Data: Buffer.from('placed by EHK') }, { PartitionKey: 'pk-0', Data: Buffer.from('plain') }] }));
+    await t.kinesis.send(
+      new PutRecordsCommand({
+        StreamName: streamName,
+        Records: [
+          { PartitionKey: 'pk-0', ExplicitHashKey: '1', Data: Buffer.from('placed by EHK') },
+          { PartitionKey: 'pk-0', Data: Buffer.from('plain') },
+        ],
+      }),
+    );
     const seen: string[] = [];
     const worker = new Worker(testWorkerOptions(t, { applicationName: uniqueName('app'), streamName, handler: (records) => void seen.push(...records.map((r) => r.data.toString())) }));
     await worker.start();

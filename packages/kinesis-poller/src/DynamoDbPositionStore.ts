@@ -1,12 +1,4 @@
-import {
-  type AttributeValue,
-  BatchWriteItemCommand,
-  CreateTableCommand,
-  DescribeTableCommand,
-  type DynamoDBClient,
-  QueryCommand,
-  type WriteRequest,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
 import {
   type AwsClientOptions,
   awsErrorName,
@@ -19,6 +11,7 @@ import {
   type ExtendedSequenceNumber,
   InvalidArgumentError,
   integerOption,
+  loadPeerDependency,
   rejectUnknownOptions,
   ShutdownError,
   stringOption,
@@ -62,6 +55,7 @@ export class DynamoDbPositionStore implements PositionStore {
   /** The table name. */
   readonly tableName: string;
   private readonly client: DynamoDBClient;
+  private readonly sdk: typeof import('@aws-sdk/client-dynamodb');
   private readonly ownsClient: boolean;
   private readonly createTable: boolean;
   private readonly tableActiveTimeoutMs: number;
@@ -83,6 +77,9 @@ export class DynamoDbPositionStore implements PositionStore {
     if (options.client !== undefined && typeof (options.client as { send?: unknown }).send !== 'function') {
       throw new InvalidArgumentError(`${path}.client must be a DynamoDBClient`);
     }
+    // The DynamoDB client is an optional peer dependency of this package: loaded by this store only.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    this.sdk = loadPeerDependency(() => require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb'), '@aws-sdk/client-dynamodb', 'DynamoDbPositionStore');
     this.ownsClient = options.client === undefined;
     this.client = options.client ?? createDynamoDbClient(options.aws);
   }
@@ -95,13 +92,13 @@ export class DynamoDbPositionStore implements PositionStore {
     do {
       const page = await this.call(() =>
         this.client.send(
-          new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#ns = :ns',
-          ExpressionAttributeNames: { '#ns': ATTR.namespace },
-          ExpressionAttributeValues: { ':ns': { S: namespace } },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
+          new this.sdk.QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: '#ns = :ns',
+            ExpressionAttributeNames: { '#ns': ATTR.namespace },
+            ExpressionAttributeValues: { ':ns': { S: namespace } },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
           }),
         ),
       );
@@ -169,7 +166,7 @@ export class DynamoDbPositionStore implements PositionStore {
     const backoff = new Backoff({ baseDelayMs: 50, maxDelayMs: 5_000 });
     let pending = requests;
     for (let attempt = 1; ; attempt++) {
-      const out = await this.call(() => this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } })));
+      const out = await this.call(() => this.client.send(new this.sdk.BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } })));
       const left = out.UnprocessedItems?.[this.tableName] ?? [];
       if (left.length === 0) return;
       if (attempt >= this.maxWriteAttempts) {
@@ -195,7 +192,7 @@ export class DynamoDbPositionStore implements PositionStore {
       if (!this.createTable) throw classifyAwsError(Object.assign(new Error(`table ${this.tableName} does not exist`), { name: 'ResourceNotFoundException' }));
       try {
         await this.client.send(
-          new CreateTableCommand({
+          new this.sdk.CreateTableCommand({
             TableName: this.tableName,
             BillingMode: 'PAY_PER_REQUEST',
             KeySchema: [
@@ -223,7 +220,7 @@ export class DynamoDbPositionStore implements PositionStore {
 
   private async tableStatus(): Promise<string | undefined> {
     try {
-      const out = await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
+      const out = await this.client.send(new this.sdk.DescribeTableCommand({ TableName: this.tableName }));
       return out.Table?.TableStatus;
     } catch (error) {
       if (awsErrorName(error) === 'ResourceNotFoundException') return undefined;

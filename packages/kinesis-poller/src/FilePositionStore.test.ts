@@ -16,11 +16,22 @@ describe('FilePositionStore', () => {
     const file = path.join(dir, 'nested', 'positions.json');
     const store = new FilePositionStore(file);
     expect((await store.load('app/orders')).size).toBe(0);
-    await store.save('app/orders', new Map([['shardId-000000000000', p('123', 4)], ['shardId-000000000001', ExtendedSequenceNumber.SHARD_END]]));
+    await store.save(
+      'app/orders',
+      new Map([
+        ['shardId-000000000000', p('123', 4)],
+        ['shardId-000000000001', ExtendedSequenceNumber.SHARD_END],
+      ]),
+    );
     await store.save('other', new Map([['shardId-000000000000', p('9')]]));
     await store.close();
     const reopened = new FilePositionStore({ path: file });
-    expect(await reopened.load('app/orders')).toEqual(new Map([['shardId-000000000000', p('123', 4)], ['shardId-000000000001', ExtendedSequenceNumber.SHARD_END]]));
+    expect(await reopened.load('app/orders')).toEqual(
+      new Map([
+        ['shardId-000000000000', p('123', 4)],
+        ['shardId-000000000001', ExtendedSequenceNumber.SHARD_END],
+      ]),
+    );
     expect(await reopened.load('other')).toEqual(new Map([['shardId-000000000000', p('9')]]));
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
       version: 1,
@@ -72,7 +83,12 @@ describe('MemoryPositionStore', () => {
     await store.save('a', new Map([['s', p('1')]]));
     await store.save('a', new Map([['t', p('2')]]));
     const loaded = await store.load('a');
-    expect(loaded).toEqual(new Map([['s', p('1')], ['t', p('2')]]));
+    expect(loaded).toEqual(
+      new Map([
+        ['s', p('1')],
+        ['t', p('2')],
+      ]),
+    );
     expect((await store.load('b')).size).toBe(0);
     await store.close();
     await expect(store.save('a', new Map())).rejects.toBeInstanceOf(ShutdownError);

@@ -18,7 +18,7 @@ export class MemoryPositionStore implements PositionStore {
   async save(namespace: string, positions: ReadonlyMap<string, ExtendedSequenceNumber>): Promise<void> {
     this.check();
     let ns = this.namespaces.get(namespace);
-    if (!ns) this.namespaces.set(namespace, (ns = new Map()));
+    if (!ns) this.namespaces.set(namespace, (ns = new Map<string, ExtendedSequenceNumber>()));
     for (const [shardId, position] of positions) ns.set(shardId, position);
   }
 

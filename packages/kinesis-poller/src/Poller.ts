@@ -6,13 +6,14 @@ import {
   createKinesisClient,
   type ExtendedSequenceNumber,
   InvalidArgumentError,
+  listShards,
   type Logger,
   ResourceNotFoundError,
   retry,
+  type ShardInfo,
   ShutdownError,
   TimeoutError,
 } from '@shardline/core';
-import { listShards, type ShardInfo } from '@shardline/kpl-aggregation';
 import { BatchChannel } from './BatchChannel';
 import { createPollerInstruments, type PollerInstruments } from './PollerMetrics';
 import { PositionTracker } from './PositionTracker';

@@ -8,7 +8,7 @@ const p = (seq: string, sub = 0) => new ExtendedSequenceNumber(seq, sub);
 /** A store that records every save and can be told to fail or to hold a save open. */
 class RecordingStore implements PositionStore {
   readonly saves: Map<string, ExtendedSequenceNumber>[] = [];
-  failures: unknown[] = [];
+  failures: Error[] = [];
   gate: Promise<void> | undefined;
   readonly inner = new MemoryPositionStore();
   load(ns: string) {
@@ -60,7 +60,13 @@ describe('PositionTracker', () => {
     expect(store.saves).toHaveLength(1);
     open();
     await Promise.all([first, second, third]);
-    expect(store.saves).toEqual([new Map([['a', p('1')]]), new Map([['b', p('7')], ['a', p('2')]])]);
+    expect(store.saves).toEqual([
+      new Map([['a', p('1')]]),
+      new Map([
+        ['b', p('7')],
+        ['a', p('2')],
+      ]),
+    ]);
   });
 
   it('retries retryable store errors and keeps positions unsaved when the write fails for good', async () => {

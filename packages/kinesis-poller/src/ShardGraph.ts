@@ -48,7 +48,6 @@ export interface ShardPlanInput {
   readonly followChildShards?: boolean;
 }
 
-
 /**
  * The shards of a stream the poller reads, their lineage, and the rule that a child is read only
  * after every parent it has in the set was read to its end (the KCL's BlockOnParentShard).
@@ -94,7 +93,7 @@ export class ShardGraph {
     const tracked = new Set([...this.selection].filter((id) => byId.has(id)));
     if (!this.followChildShards) return tracked;
     // Descendants of selected shards, to a fixed point (a merge child may have one selected parent).
-    for (let grew = true; grew; ) {
+    for (let grew = true; grew;) {
       grew = false;
       for (const s of shards) {
         if (!tracked.has(s.shardId) && s.parentShardIds.some((p) => tracked.has(p))) {
@@ -106,12 +105,7 @@ export class ShardGraph {
     return tracked;
   }
 
-  private planNode(
-    shard: ShardLineage,
-    parents: string[],
-    stored: ReadonlyMap<string, ExtendedSequenceNumber>,
-    initialPosition: (shardId: string) => StartingPosition,
-  ): ShardNode {
+  private planNode(shard: ShardLineage, parents: string[], stored: ReadonlyMap<string, ExtendedSequenceNumber>, initialPosition: (shardId: string) => StartingPosition): ShardNode {
     const base = { shardId: shard.shardId, parents, range: shard.range };
     const position = stored.get(shard.shardId);
     if (position) return { ...base, start: position, state: position.equals(ExtendedSequenceNumber.SHARD_END) ? 'finished' : 'waiting' };

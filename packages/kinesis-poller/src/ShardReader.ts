@@ -1,4 +1,4 @@
-import { type _Record, type ChildShard as SdkChildShard, GetRecordsCommand, type GetRecordsCommandOutput, GetShardIteratorCommand } from '@aws-sdk/client-kinesis';
+import { type ChildShard as SdkChildShard, GetRecordsCommand, type GetRecordsCommandOutput, GetShardIteratorCommand } from '@aws-sdk/client-kinesis';
 import {
   awsErrorName,
   Backoff,
@@ -14,35 +14,20 @@ import {
   TimeoutError,
 } from '@shardline/core';
 import { type DeaggregatedRecord, Deaggregator, hasKplMagic } from '@shardline/kpl-aggregation';
+import { plainUserRecord } from './plainUserRecord';
 import { createPollerInstruments, type PollerInstruments } from './PollerMetrics';
 import { MIN_TIME_BETWEEN_READS_MS, type ResolvedShardReaderOptions, resolveShardReaderOptions, type ShardReaderOptions } from './resolveShardReaderOptions';
 import type { ChildShard, ShardBatch } from './ShardBatch';
 import { isPastFloor, iteratorRequest, type ResolvedStartingPosition } from './StartingPosition';
 
 /** Thrown inside the reader when it is stopped; never escapes. */
-const STOPPED: unique symbol = Symbol('ShardReader stopped');
+class ReaderStopped extends Error {}
+const STOPPED = new ReaderStopped('ShardReader stopped');
 
 /** Consecutive throttles (or transient failures) logged at warn before the reader logs them at error. */
 const THROTTLES_BEFORE_ERROR_LOG = 10;
 
 type Floor = Extract<ResolvedStartingPosition, { floor?: unknown }>['floor'];
-
-function toBuffer(data: Uint8Array | undefined): Buffer {
-  if (!data) return Buffer.alloc(0);
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-}
-
-function rawRecord(r: _Record): DeaggregatedRecord {
-  return {
-    data: toBuffer(r.Data),
-    partitionKey: r.PartitionKey ?? '',
-    explicitHashKey: undefined,
-    sequenceNumber: r.SequenceNumber ?? '',
-    subSequenceNumber: 0,
-    approximateArrivalTimestamp: r.ApproximateArrivalTimestamp,
-    aggregated: false,
-  };
-}
 
 function childShardsOf(children: SdkChildShard[] | undefined): ChildShard[] | undefined {
   if (!children || children.length === 0) return undefined;
@@ -262,7 +247,7 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
       if (this.deaggregator && r.Data !== undefined && hasKplMagic(r.Data)) {
         for (const u of this.deaggregator.iterate(r)) this.accept(u, records);
       } else {
-        this.accept(rawRecord(r), records);
+        this.accept(plainUserRecord(r), records);
       }
     }
     const millisBehindLatest = out.MillisBehindLatest;

@@ -77,9 +77,7 @@ export function resolveStartingPosition(input: StartingPosition, path = 'startin
   }
   if (input === 'LATEST' || input === 'TRIM_HORIZON') return { type: input };
   if (input === null || typeof input !== 'object' || typeof (input as { type?: unknown }).type !== 'string') {
-    throw new InvalidArgumentError(
-      `${path} must be 'LATEST', 'TRIM_HORIZON', an ExtendedSequenceNumber or { type: <iterator type>, ... } (got ${JSON.stringify(input)})`,
-    );
+    throw new InvalidArgumentError(`${path} must be 'LATEST', 'TRIM_HORIZON', an ExtendedSequenceNumber or { type: <iterator type>, ... } (got ${JSON.stringify(input)})`);
   }
   switch (input.type) {
     case 'LATEST':
@@ -126,8 +124,10 @@ export function iteratorRequest(position: Exclude<ResolvedStartingPosition, { ty
 
 /**
  * True when the user record `(sequenceNumber, subSequenceNumber)` lies at or beyond `floor`
- * (strictly beyond when exclusive). Compares without allocating.
- * @internal
+ * (strictly beyond when exclusive). Compares without allocating. Shared by the polling reader and
+ * kcl-consumer's enhanced fan-out (through `@shardline/kinesis-poller/internal`), which resume
+ * inside an aggregate identically. Not a supported API, yet not tagged internal: `stripInternal`
+ * would drop it from the declarations that kcl-consumer builds against.
  */
 export function isPastFloor(sequenceNumber: string, subSequenceNumber: number, floor: { readonly position: ExtendedSequenceNumber; readonly exclusive: boolean }): boolean {
   const c = compareSequenceNumbers(sequenceNumber, floor.position.sequenceNumber);

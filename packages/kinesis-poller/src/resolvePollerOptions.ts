@@ -139,11 +139,15 @@ function shardIdsOption(path: string, value: unknown): readonly string[] | undef
 
 function storeOption(path: string, value: unknown): PositionStore {
   if (value === undefined) return new MemoryPositionStore();
-  const v = value as Partial<PositionStore> | null;
-  if (v === null || typeof v !== 'object' || typeof v.load !== 'function' || typeof v.save !== 'function' || typeof v.close !== 'function') {
-    throw new InvalidArgumentError(`${path} must be a PositionStore (load, save and close methods)`);
-  }
-  return value as PositionStore;
+  if (!isPositionStore(value)) throw new InvalidArgumentError(`${path} must be a PositionStore (load, save and close methods)`);
+  return value;
+}
+
+/** Whether `value` has the methods of a {@link PositionStore}. */
+function isPositionStore(value: unknown): value is PositionStore {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.load === 'function' && typeof v.save === 'function' && typeof v.close === 'function';
 }
 
 function startingPositionOption(path: string, value: unknown, shardIds: readonly string[] | undefined): (shardId: string) => StartingPosition {

@@ -168,9 +168,12 @@ export const READ_OPTION_KEYS = [
 function deaggregateOption(path: string, value: unknown): DeaggregationOptions | false {
   if (value === undefined || value === true) return {};
   if (value === false) return false;
-  if (value === null || typeof value !== 'object') throw new InvalidArgumentError(`${path} must be a boolean or deaggregation options (got ${String(value)})`);
+  if (value === null || typeof value !== 'object') {
+    const primitive = value as string | number | bigint | symbol;
+    throw new InvalidArgumentError(`${path} must be a boolean or deaggregation options (got ${String(primitive)})`);
+  }
   rejectUnknownOptions(path, value, ['verifyChecksum', 'outOfRange', 'onCorrupt', 'onOutOfRange']);
-  return value as DeaggregationOptions;
+  return value;
 }
 
 /** Attempts: an integer from 1 to 100, or `'unlimited'` (Infinity). */

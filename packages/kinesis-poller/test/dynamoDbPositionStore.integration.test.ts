@@ -27,11 +27,20 @@ describe('DynamoDbPositionStore against dynalite', () => {
       { AttributeName: 'shardId', KeyType: 'RANGE' },
     ]);
     expect(table.Table?.BillingModeSummary?.BillingMode ?? 'PAY_PER_REQUEST').toBe('PAY_PER_REQUEST');
-    await store.save('app/orders', new Map([['shardId-000000000000', p('49590338271490256608559692538361571095921575989136588898', 3)], ['shardId-000000000001', ExtendedSequenceNumber.SHARD_END]]));
+    await store.save(
+      'app/orders',
+      new Map([
+        ['shardId-000000000000', p('49590338271490256608559692538361571095921575989136588898', 3)],
+        ['shardId-000000000001', ExtendedSequenceNumber.SHARD_END],
+      ]),
+    );
     await store.save('app/payments', new Map([['shardId-000000000000', p('7')]]));
     await store.save('app/orders', new Map([['shardId-000000000000', p('49590338271490256608559692538361571095921575989136588999')]]));
     expect(await store.load('app/orders')).toEqual(
-      new Map([['shardId-000000000000', p('49590338271490256608559692538361571095921575989136588999')], ['shardId-000000000001', ExtendedSequenceNumber.SHARD_END]]),
+      new Map([
+        ['shardId-000000000000', p('49590338271490256608559692538361571095921575989136588999')],
+        ['shardId-000000000001', ExtendedSequenceNumber.SHARD_END],
+      ]),
     );
     expect(await store.load('app/payments')).toEqual(new Map([['shardId-000000000000', p('7')]]));
     await store.close();

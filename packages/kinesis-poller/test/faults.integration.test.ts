@@ -1,8 +1,8 @@
 import { type KinesisClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-kinesis';
 import { AccessDeniedError, createKinesisClient, MemoryMetrics, ResourceNotFoundError, ServiceUnavailableError } from '@shardline/core';
-import { createStream, type Emulators, injectFaults, networkError, serviceError, startEmulators, uniqueName } from '@shardline/testkit';
+import { createStream, type Emulators, injectFaults, networkError, serviceError, startEmulators, uniqueName, waitFor } from '@shardline/testkit';
 import { MemoryPositionStore, Poller, type PollerOptions } from '../src';
-import { Collector, expectedByShard, type PutResult, putRecords, waitFor } from './helpers';
+import { Collector, expectedByShard, type PutResult, putRecords } from './helpers';
 
 const FIVE_MINUTES_AND_A_BIT = 301_000;
 
@@ -141,10 +141,12 @@ describe('Poller fault handling against kinesalite', () => {
       },
     });
     const poller = new Poller(options(streamName));
-    const error = await poller.run(() => undefined).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const error = await poller
+      .run(() => undefined)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     faults.remove();
     expect(error).toBeInstanceOf(AccessDeniedError);
     expect(poller.state).toBe('stopped');

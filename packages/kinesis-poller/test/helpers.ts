@@ -1,27 +1,7 @@
-import { type KinesisClient, MergeShardsCommand, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
-import { createKinesisClient, ExtendedSequenceNumber, parseHashKeyRange } from '@shardline/core';
-import { createStream, type Emulators, listAllShards, type StartEmulatorsOptions, startEmulators, uniqueName, waitForStreamActive } from '@shardline/testkit';
+import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { ExtendedSequenceNumber } from '@shardline/core';
+import { createStream, splitShard, uniqueName } from '@shardline/testkit';
 import type { ShardBatch } from '../src';
-
-/** Emulators for the tests of one file, and a Kinesis client on them with SDK retries off. */
-export interface TestEmulators {
-  readonly emulators: Emulators;
-  readonly kinesis: KinesisClient;
-}
-
-/** Starts the emulators before the file's tests and stops them after (kinesalite only by default). */
-export function useEmulators(options: StartEmulatorsOptions = { dynamodb: false }): TestEmulators {
-  const context = {} as { emulators: Emulators; kinesis: KinesisClient };
-  beforeAll(async () => {
-    context.emulators = await startEmulators(options);
-    context.kinesis = createKinesisClient({ env: context.emulators.env, maxAttempts: 1 });
-  });
-  afterAll(async () => {
-    context.kinesis?.destroy();
-    await context.emulators?.stop();
-  });
-  return context;
-}
 
 /** One record as put: its id (the data), the shard Kinesis chose and its sequence number. */
 export interface PutResult {
@@ -40,15 +20,6 @@ export async function putRecords(kinesis: KinesisClient, streamName: string, cou
     out.Records!.forEach((r, i) => results.push({ id: ids[i]!, shardId: r.ShardId!, sequenceNumber: r.SequenceNumber! }));
   }
   return results;
-}
-
-/** Polls `condition` every 20 ms until it holds; fails after `timeoutMs` (monotonic: tests shift Date.now). */
-export async function waitFor(condition: () => boolean, timeoutMs = 60_000, what = 'condition'): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Collects delivered records per shard, with their global delivery order. */
@@ -88,14 +59,6 @@ export function expectedByShard(puts: readonly PutResult[]): Map<string, string[
   return m;
 }
 
-/** Splits a shard at the middle of its hash range and waits until the stream is ACTIVE. */
-export async function splitShard(kinesis: KinesisClient, streamName: string, shardId: string): Promise<void> {
-  const shard = (await listAllShards(kinesis, streamName)).find((s) => s.ShardId === shardId)!;
-  const { startingHashKey, endingHashKey } = parseHashKeyRange(shard.HashKeyRange!);
-  await kinesis.send(new SplitShardCommand({ StreamName: streamName, ShardToSplit: shardId, NewStartingHashKey: ((startingHashKey + endingHashKey) / 2n).toString() }));
-  await waitForStreamActive(kinesis, streamName);
-}
-
 /** A one-shard stream with `before` records, split in two, then `after` more records (on the children). */
 export async function splitStream(kinesis: KinesisClient, before: number, after: number): Promise<{ streamName: string; parent: string; puts: PutResult[] }> {
   const streamName = uniqueName('split');
@@ -105,12 +68,6 @@ export async function splitStream(kinesis: KinesisClient, before: number, after:
   await splitShard(kinesis, streamName, parent);
   puts.push(...(await putRecords(kinesis, streamName, after, 'b')));
   return { streamName, parent, puts };
-}
-
-/** Merges two adjacent shards and waits until the stream is ACTIVE. */
-export async function mergeShards(kinesis: KinesisClient, streamName: string, shardId: string, adjacentShardId: string): Promise<void> {
-  await kinesis.send(new MergeShardsCommand({ StreamName: streamName, ShardToMerge: shardId, AdjacentShardToMerge: adjacentShardId }));
-  await waitForStreamActive(kinesis, streamName);
 }
 
 export const esn = (seq: string, sub = 0): ExtendedSequenceNumber => new ExtendedSequenceNumber(seq, sub);

@@ -1,13 +1,13 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { createKinesisClient, ManualClock, MemoryMetrics, ServiceUnavailableError, type ShardlineError } from '@shardline/core';
-import { createStream, injectFaults, networkError, uniqueName } from '@shardline/testkit';
+import { createStream, injectFaults, networkError, uniqueName, useEmulators, waitFor } from '@shardline/testkit';
 import { Poller, type PollerOptions, type RetryReport } from '../src';
-import { Collector, expectedByShard, type PutResult, putRecords, useEmulators, waitFor } from './helpers';
+import { Collector, expectedByShard, type PutResult, putRecords } from './helpers';
 
 const MINUTE = 60_000;
 
 describe('Poller while Kinesis is unreachable (kinesalite, ECONNREFUSED injected)', () => {
-  const env = useEmulators();
+  const env = useEmulators({ dynamodb: false });
   let client: KinesisClient;
   beforeEach(() => {
     // The poller's own client, SDK retries off: the outage hits only the poller.

@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoDbClient, createKinesisClient, type ExtendedSequenceNumber, MemoryMetrics } from '@shardline/core';
-import { createStream, type Emulators, startEmulators, uniqueName } from '@shardline/testkit';
+import { createStream, type Emulators, startEmulators, uniqueName, waitFor } from '@shardline/testkit';
 import { DynamoDbPositionStore, FilePositionStore, Poller, type PollerOptions, type PositionStore } from '../src';
-import { Collector, expectedByShard, type PutResult, putRecords, waitFor } from './helpers';
+import { Collector, expectedByShard, type PutResult, putRecords } from './helpers';
 
 /**
  * A user-implemented store that "crashes": after `crash()` it accepts saves without persisting

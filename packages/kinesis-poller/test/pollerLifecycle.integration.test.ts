@@ -1,12 +1,12 @@
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { MAX_HASH_KEY, MemoryMetrics, partitionKeyToHashKey, ShutdownError } from '@shardline/core';
 import { Aggregator, type UserRecord } from '@shardline/kpl-aggregation';
-import { createStream, injectFaults, uniqueName } from '@shardline/testkit';
+import { createStream, injectFaults, uniqueName, useEmulators, waitFor } from '@shardline/testkit';
 import { MemoryPositionStore, Poller, type PollerOptions } from '../src';
-import { Collector, type PutResult, putRecords, useEmulators, waitFor } from './helpers';
+import { Collector, type PutResult, putRecords } from './helpers';
 
 describe('Poller lifecycle', () => {
-  const env = useEmulators();
+  const env = useEmulators({ dynamodb: false });
   let kinesis: KinesisClient;
   beforeAll(() => (kinesis = env.kinesis));
 
@@ -125,7 +125,11 @@ describe('Poller lifecycle', () => {
     const { streamName, puts, shardId } = await stream(300);
     const saves: number[] = [];
     const inner = new MemoryPositionStore();
-    const store = { load: (ns: string) => inner.load(ns), save: async (ns: string, p: Parameters<MemoryPositionStore['save']>[1]) => (saves.push(p.size), inner.save(ns, p)), close: async () => undefined };
+    const store = {
+      load: (ns: string) => inner.load(ns),
+      save: async (ns: string, p: Parameters<MemoryPositionStore['save']>[1]) => (saves.push(p.size), inner.save(ns, p)),
+      close: async () => undefined,
+    };
     const got = new Collector();
     const poller = new Poller(options(streamName, { store, saveEveryBatches: 0, saveIntervalMs: 60_000 }));
     const running = poller.run((b) => got.add(b));

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { type KinesisClient, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { createKinesisClient, MAX_HASH_KEY } from '@shardline/core';
-import { createStream, injectFaults, listAllShards, startKinesisLocal, uniqueName, waitForStreamActive } from '@shardline/testkit';
+import { createStream, injectFaults, listAllShards, mergeShards, splitShard, startKinesisLocal, uniqueName, useEmulators, waitFor, waitForStreamActive } from '@shardline/testkit';
 import { FilePositionStore, Poller } from '../src';
-import { Collector, mergeShards, putRecords, splitShard, splitStream, useEmulators, waitFor } from './helpers';
+import { Collector, putRecords, splitStream } from './helpers';
 
 /** For every shard with parents: its first delivery comes after the last delivery of each parent. */
 async function expectParentsBeforeChildren(kinesis: KinesisClient, streamName: string, got: Collector): Promise<number> {
@@ -28,7 +28,7 @@ async function expectParentsBeforeChildren(kinesis: KinesisClient, streamName: s
 }
 
 describe('resharding while reading (kinesalite: no ChildShards, children found with ListShards)', () => {
-  const env = useEmulators();
+  const env = useEmulators({ dynamodb: false });
   let kinesis: KinesisClient;
   let dir: string;
   beforeAll(() => {

@@ -1,9 +1,9 @@
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { ExtendedSequenceNumber, MemoryMetrics, TimeoutError } from '@shardline/core';
-import { createStream, injectFaults, uniqueName } from '@shardline/testkit';
+import { createStream, injectFaults, splitShard, uniqueName, useEmulators, waitFor } from '@shardline/testkit';
 import { Aggregator, type UserRecord } from '@shardline/kpl-aggregation';
 import { MemoryPositionStore, Poller, ShardReader, type ShardBatch, type ShardReaderOptions } from '../src';
-import { Collector, putRecords, splitShard, useEmulators, waitFor } from './helpers';
+import { Collector, putRecords } from './helpers';
 
 const SHARD = 'shardId-000000000000';
 
@@ -33,7 +33,7 @@ const records = (batches: ShardBatch[]) => batches.flatMap((b) => b.records);
 const ids = (batches: ShardBatch[]) => records(batches).map((r) => r.data.toString());
 
 describe('ShardReader against kinesalite', () => {
-  const env = useEmulators();
+  const env = useEmulators({ dynamodb: false });
   let kinesis: KinesisClient;
   beforeAll(() => (kinesis = env.kinesis));
 
@@ -43,8 +43,7 @@ describe('ShardReader against kinesalite', () => {
     return streamName;
   }
 
-  const reader = (streamName: string, extra: Partial<ShardReaderOptions> = {}) =>
-    new ShardReader({ client: kinesis, streamName, shardId: SHARD, idleTimeBetweenReadsMs: 200, ...extra });
+  const reader = (streamName: string, extra: Partial<ShardReaderOptions> = {}) => new ShardReader({ client: kinesis, streamName, shardId: SHARD, idleTimeBetweenReadsMs: 200, ...extra });
 
   describe('aggregated records', () => {
     it('delivers user records with their sub-sequence numbers', async () => {
@@ -116,8 +115,7 @@ describe('ShardReader against kinesalite', () => {
       await new Promise((r) => setTimeout(r, 50));
       const second = await putRecords(kinesis, streamName, 20, 'b');
       const all = [...first, ...second].map((p) => p.id);
-      const read = async (startingPosition: ShardReaderOptions['startingPosition'], n: number) =>
-        ids(await readUntil(reader(streamName, { startingPosition }), (b) => records(b).length >= n));
+      const read = async (startingPosition: ShardReaderOptions['startingPosition'], n: number) => ids(await readUntil(reader(streamName, { startingPosition }), (b) => records(b).length >= n));
       expect(await read('TRIM_HORIZON', 40)).toEqual(all);
       expect(await read({ type: 'AT_SEQUENCE_NUMBER', sequenceNumber: first[5]!.sequenceNumber }, 35)).toEqual(all.slice(5));
       expect(await read({ type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: first[5]!.sequenceNumber }, 34)).toEqual(all.slice(6));
@@ -194,7 +192,13 @@ describe('ShardReader against kinesalite', () => {
       // kinesalite never answers AT_TIMESTAMP on a shard with no record at or after the timestamp.
       const streamName = await oneShardStream();
       const metrics = new MemoryMetrics();
-      const r = reader(streamName, { startingPosition: { type: 'AT_TIMESTAMP', timestamp: Date.now() - 1_000 }, requestTimeoutMs: 300, maxAttempts: 2, retryBackoff: { baseDelayMs: 1, maxDelayMs: 5 }, metrics });
+      const r = reader(streamName, {
+        startingPosition: { type: 'AT_TIMESTAMP', timestamp: Date.now() - 1_000 },
+        requestTimeoutMs: 300,
+        maxAttempts: 2,
+        retryBackoff: { baseDelayMs: 1, maxDelayMs: 5 },
+        metrics,
+      });
       const error = await readUntil(r, () => false).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TimeoutError);
       expect((error as Error).message).toBe(`GetShardIterator on ${SHARD} took longer than 300 ms`);

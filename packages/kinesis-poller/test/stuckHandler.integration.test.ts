@@ -1,8 +1,8 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { type ExtendedSequenceNumber, ManualClock, TimeoutError } from '@shardline/core';
-import { createStream, uniqueName } from '@shardline/testkit';
+import { createStream, uniqueName, useEmulators, waitFor } from '@shardline/testkit';
 import { MemoryPositionStore, Poller, type PollerOptions } from '../src';
-import { Collector, expectedByShard, type PutResult, putRecords, useEmulators, waitFor } from './helpers';
+import { Collector, expectedByShard, type PutResult, putRecords } from './helpers';
 
 const STUCK = 'shardId-000000000000';
 const OTHER = 'shardId-000000000001';
@@ -34,7 +34,7 @@ async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> 
 }
 
 describe('Poller stop with a handler that never returns', () => {
-  const env = useEmulators();
+  const env = useEmulators({ dynamodb: false });
   let kinesis: KinesisClient;
   beforeAll(() => (kinesis = env.kinesis));
 

@@ -156,7 +156,12 @@ describe('shardline-multilang', () => {
       expect(fake.calls).toEqual(['handleSignals', 'start', 'stop']);
       const lines = jsonLines(r.stderr);
       expect(lines).toEqual([
-        expect.objectContaining({ level: 40, name: 'shardline-multilang', propertiesFile: 'run.properties', msg: expect.stringMatching(/^run\.properties:4: metricsLevel is not supported and is ignored/) }),
+        expect.objectContaining({
+          level: 40,
+          name: 'shardline-multilang',
+          propertiesFile: 'run.properties',
+          msg: expect.stringMatching(/^run\.properties:4: metricsLevel is not supported and is ignored/),
+        }),
         expect.objectContaining({ level: 30, workerId: fake.options()?.worker.workerId, msg: expect.stringContaining('workerId is not set') }),
       ]);
       expect(fake.options()).toMatchObject({ executableName: 'node app.js', logger: expect.anything() });
@@ -168,7 +173,9 @@ describe('shardline-multilang', () => {
       const r = await run(['fail.properties'], { createDaemon: fake.createDaemon });
       expect(r.code).toBe(EXIT_CODES.FAILED);
       expect(fake.calls).toEqual(['handleSignals', 'start', 'stop', 'removeHandlers']);
-      expect(jsonLines(r.stderr)).toEqual([expect.objectContaining({ level: 50, msg: 'the MultiLang daemon failed to start', err: expect.objectContaining({ message: 'connect ECONNREFUSED 127.0.0.1:1' }) })]);
+      expect(jsonLines(r.stderr)).toEqual([
+        expect.objectContaining({ level: 50, msg: 'the MultiLang daemon failed to start', err: expect.objectContaining({ message: 'connect ECONNREFUSED 127.0.0.1:1' }) }),
+      ]);
     });
 
     it('honours --log-level', async () => {

@@ -237,7 +237,13 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     });
   });
   // A signal during the start (which may wait long on an unreachable endpoint) stops at once.
-  const failure = await Promise.race([daemon.start().then(() => undefined, (err: unknown) => ({ err })), stopped.then(() => undefined)]);
+  const failure = await Promise.race([
+    daemon.start().then(
+      () => undefined,
+      (err: unknown) => ({ err }),
+    ),
+    stopped.then(() => undefined),
+  ]);
   if (failure && !signalled) {
     logger.error({ err: failure.err }, 'the MultiLang daemon failed to start');
     await daemon.stop();

@@ -10,13 +10,7 @@ export {
   type DaemonPropertiesContext,
 } from './daemon/daemonOptionsFromProperties';
 export { MULTILANG_PROPERTY_KEYS, type PropertyKeyInfo, type PropertySupport } from './daemon/propertyKeys';
-export {
-  CREDENTIALS_PROVIDERS,
-  mapCredentialsProvider,
-  type CredentialsProviderInfo,
-  type CredentialsProviderMapping,
-  type CredentialsSource,
-} from './daemon/credentialsProvider';
+export { CREDENTIALS_PROVIDERS, mapCredentialsProvider, type CredentialsProviderInfo, type CredentialsProviderMapping, type CredentialsSource } from './daemon/credentialsProvider';
 export { stableWorkerId, type StableWorkerIdInput } from './daemon/stableWorkerId';
 export { runMultiLangProcessor, type RunMultiLangProcessorOptions } from './child/runMultiLangProcessor';
 export { MultiLangCheckpointer, type CheckpointScope } from './child/MultiLangCheckpointer';
@@ -52,4 +46,17 @@ export {
   ShardlineError,
   ShutdownError,
   ThrottledError,
+  // The rest of core that this package's API uses, so that an application imports only this package.
+  createLogger,
+  createNoopLogger,
+  ProcessorTimeoutError,
+  ProtocolError,
+  TimeoutError,
+  type LogDestination,
+  type LogFields,
+  type LogFn,
+  type Logger,
+  type LoggerOptions,
+  type SentinelCheckpoint,
+  type ShardlineErrorOptions,
 } from '@shardline/core';

@@ -16,7 +16,8 @@ const PACKAGE_DIR = path.join(__dirname, '..');
 const awsKclVersion = (JSON.parse(fs.readFileSync(require.resolve('aws-kcl/package.json'), 'utf8')) as { version: string }).version;
 
 const lastOf = <T>(items: readonly T[]): T => items[items.length - 1]!;
-const lifecycleOf = (events: readonly ChildEvent[], shard: string): string[] => events.filter((e) => e.shardId === shard).map((e) => (e.event === 'checkpointed' ? `checkpointed:${String(e.at)}` : e.event));
+const lifecycleOf = (events: readonly ChildEvent[], shard: string): string[] =>
+  events.filter((e) => e.shardId === shard).map((e) => (e.event === 'checkpointed' ? `checkpointed:${String(e.at)}` : e.event));
 
 describe(`aws-kcl ${awsKclVersion} (Node) children, unmodified, under shardline's daemon`, () => {
   it('gets every record, stores its checkpoints, ends a split shard with SHARD_END, and gets shutdownRequested at a graceful stop', async () => {
@@ -37,10 +38,14 @@ describe(`aws-kcl ${awsKclVersion} (Node) children, unmodified, under shardline'
 
     await waitFor(() => run.distinctDelivered().size === 200, 30_000, 'the first 200 records');
     // aws-kcl checkpoints by sequence number only ({"action":"checkpoint","sequenceNumber":…}): sub-sequence 0.
-    await waitFor(async () => {
-      const leases = await leasesOf(t, tableName);
-      return [...before].every(([shard, records]) => leases.find((l) => l.leaseKey === shard)?.checkpoint?.equals(new ExtendedSequenceNumber(lastOf(records).sequenceNumber)));
-    }, 10_000, 'checkpoints at the last record of each shard');
+    await waitFor(
+      async () => {
+        const leases = await leasesOf(t, tableName);
+        return [...before].every(([shard, records]) => leases.find((l) => l.leaseKey === shard)?.checkpoint?.equals(new ExtendedSequenceNumber(lastOf(records).sequenceNumber)));
+      },
+      10_000,
+      'checkpoints at the last record of each shard',
+    );
     // The child reports a reply once its callback ran, which can be just after the lease table shows the write.
     const repliesSoFar = () => run.events().filter((e) => e.event === 'checkpointed' && e.at === 'processRecords');
     await waitFor(() => repliesSoFar().length >= 2, 10_000, 'the checkpoint replies');
@@ -50,7 +55,9 @@ describe(`aws-kcl ${awsKclVersion} (Node) children, unmodified, under shardline'
 
     // Its console.log line on stdout is logged and skipped; its stderr line is logged at info, with the shard.
     for (const shard of [shardId(0), shardId(1)]) {
-      expect(logger.entries.some((e) => e.level === 'info' && e.fields.shardId === shard && e.fields.stream === 'stdout' && e.fields.skipped === true && e.message === `initialized ${shard}`)).toBe(true);
+      expect(logger.entries.some((e) => e.level === 'info' && e.fields.shardId === shard && e.fields.stream === 'stdout' && e.fields.skipped === true && e.message === `initialized ${shard}`)).toBe(
+        true,
+      );
       expect(logger.entries.some((e) => e.level === 'info' && e.fields.shardId === shard && e.fields.stream === 'stderr' && e.message === `stderr: initialized ${shard}`)).toBe(true);
     }
 
@@ -137,7 +144,14 @@ describe(`aws-kcl ${awsKclVersion} (Node) children, unmodified, under shardline'
         ].join('\n'),
       );
       // The endpoints come from the file only; the credentials from the environment (the default chain).
-      const env: Record<string, string | undefined> = { ...process.env, FIXTURE_LOG: run.log, FIXTURE_DIR: run.dir, AWS_ACCESS_KEY_ID: t.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: t.env.AWS_SECRET_ACCESS_KEY, SHARDLINE_LOG_LEVEL: 'info' };
+      const env: Record<string, string | undefined> = {
+        ...process.env,
+        FIXTURE_LOG: run.log,
+        FIXTURE_DIR: run.dir,
+        AWS_ACCESS_KEY_ID: t.env.AWS_ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY: t.env.AWS_SECRET_ACCESS_KEY,
+        SHARDLINE_LOG_LEVEL: 'info',
+      };
       for (const key of ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_KINESIS', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_PROFILE', 'AWS_REGION']) delete env[key];
       const started = spawn(process.execPath, ['--conditions=shardline-source', '--import', 'tsx', path.join(PACKAGE_DIR, 'src', 'cli.ts'), '--properties', properties], {
         cwd: PACKAGE_DIR,
@@ -147,14 +161,21 @@ describe(`aws-kcl ${awsKclVersion} (Node) children, unmodified, under shardline'
       cli = started;
       let stdout = '';
       let stderr = '';
-      started.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-      started.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+      started.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+      started.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => started.once('exit', (code, signal) => resolve({ code, signal })));
 
       await waitFor(() => run.distinctDelivered().size === 50, 60_000, `the 50 records (daemon stderr so far: ${stderr.slice(-2_000)})`);
       const last = lastOf(put.get(shardId(0))!).sequenceNumber;
-      await waitFor(async () => (await leasesOf(t, applicationName)).find((l) => l.leaseKey === shardId(0))?.checkpoint?.equals(new ExtendedSequenceNumber(last)) ?? false, 10_000, 'the checkpoint at the last record');
-      const [childPid] = run.events().filter((e) => e.event === 'initialize').map((e) => e.pid);
+      await waitFor(
+        async () => (await leasesOf(t, applicationName)).find((l) => l.leaseKey === shardId(0))?.checkpoint?.equals(new ExtendedSequenceNumber(last)) ?? false,
+        10_000,
+        'the checkpoint at the last record',
+      );
+      const [childPid] = run
+        .events()
+        .filter((e) => e.event === 'initialize')
+        .map((e) => e.pid);
 
       started.kill('SIGTERM');
       const exit = await exited;

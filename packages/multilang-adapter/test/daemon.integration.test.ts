@@ -22,10 +22,14 @@ describe('MultiLangDaemon end to end against kinesalite + dynalite', () => {
 
     await waitFor(() => run.distinctDelivered().size === 200, 30_000, 'the first 200 records');
     // Each child checkpointed its batches with a null sequence number: the last record delivered.
-    await waitFor(async () => {
-      const leases = await leasesOf(t, tableName);
-      return [...before].every(([shard, records]) => leases.find((l) => l.leaseKey === shard)?.checkpoint?.equals(new ExtendedSequenceNumber(records[records.length - 1]!.sequenceNumber)));
-    }, 10_000, 'checkpoints at the last record of each shard');
+    await waitFor(
+      async () => {
+        const leases = await leasesOf(t, tableName);
+        return [...before].every(([shard, records]) => leases.find((l) => l.leaseKey === shard)?.checkpoint?.equals(new ExtendedSequenceNumber(records[records.length - 1]!.sequenceNumber)));
+      },
+      10_000,
+      'checkpoints at the last record of each shard',
+    );
     expect(daemon.childCount).toBe(2);
 
     // Split shard 0: its child gets shardEnded and checkpoints null, which is SHARD_END.
@@ -90,7 +94,12 @@ describe('MultiLangDaemon end to end against kinesalite + dynalite', () => {
     expect(logger.entries.some((e) => e.message === 'signal received; stopping gracefully' && e.fields.signal === 'SIGUSR2')).toBe(true);
     await waitFor(() => logger.entries.some((e) => e.message === 'MultiLang daemon stopped'), 10_000, 'the stop the signal started');
     remove();
-    expect(run.events().map((e) => e.event).slice(-4)).toEqual(['shutdownRequested', 'checkpointReply', 'leaseLost', 'stdinEnd']);
+    expect(
+      run
+        .events()
+        .map((e) => e.event)
+        .slice(-4),
+    ).toEqual(['shutdownRequested', 'checkpointReply', 'leaseLost', 'stdinEnd']);
     expect((await leasesOf(t, daemon.worker.options.tableName)).map((l) => l.leaseOwner)).toEqual([undefined]);
     run.remove();
   });

@@ -35,10 +35,10 @@ export class RecordingLogger implements Logger {
   }
 
   private method(level: LogEntry['level']): Logger['info'] {
-    return ((fields: LogFields | string, message?: string) => {
+    return (fields: LogFields | string, message?: string) => {
       if (typeof fields === 'string') this.entries.push({ level, fields: this.bindings, message: fields });
       else this.entries.push({ level, fields: { ...this.bindings, ...fields }, message });
-    }) as Logger['info'];
+    };
   }
 }
 

@@ -19,7 +19,10 @@ interface Setup {
 }
 
 /** A stream with `shards` shards and `records` records, and a daemon running `fixture` on it. */
-async function setup(fixture: string, options: { shards?: number; records?: number; env?: Record<string, string>; daemon?: Partial<MultiLangDaemonOptions>; worker?: Partial<MultiLangDaemonOptions['worker']> } = {}): Promise<Setup> {
+async function setup(
+  fixture: string,
+  options: { shards?: number; records?: number; env?: Record<string, string>; daemon?: Partial<MultiLangDaemonOptions>; worker?: Partial<MultiLangDaemonOptions['worker']> } = {},
+): Promise<Setup> {
   const run = new FixtureRun();
   runs.push(run);
   const streamName = uniqueName('ml-faults');
@@ -43,10 +46,14 @@ const childrenOf = (events: readonly ChildEvent[], shard: string): number[] => [
 
 /** Every shard's lease ends at the last record put to it: nothing lost, nothing checkpointed beyond. */
 async function expectCheckpointsAtLastRecords(s: Setup): Promise<void> {
-  await waitFor(async () => {
-    const leases = await leasesOf(t, s.daemon.worker.options.tableName);
-    return [...s.put].every(([shard, records]) => leases.find((l) => l.leaseKey === shard)?.checkpoint?.equals(new ExtendedSequenceNumber(records[records.length - 1]!.sequenceNumber)));
-  }, 10_000, 'checkpoints at the last record of every shard');
+  await waitFor(
+    async () => {
+      const leases = await leasesOf(t, s.daemon.worker.options.tableName);
+      return [...s.put].every(([shard, records]) => leases.find((l) => l.leaseKey === shard)?.checkpoint?.equals(new ExtendedSequenceNumber(records[records.length - 1]!.sequenceNumber)));
+    },
+    10_000,
+    'checkpoints at the last record of every shard',
+  );
 }
 
 describe('child faults fail only their own shard, and lose nothing', () => {

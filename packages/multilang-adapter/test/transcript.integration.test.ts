@@ -11,7 +11,10 @@ const daemons = useDaemons();
 /** Every transcript the recorder children wrote, by the shard their first line (initialize) names. */
 function transcripts(dir: string): Map<string, Buffer[]> {
   const byShard = new Map<string, Buffer[]>();
-  for (const file of fs.readdirSync(dir).filter((f) => f.startsWith('transcript.')).sort()) {
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith('transcript.'))
+    .sort()) {
     const bytes = fs.readFileSync(path.join(dir, file));
     const lines: Buffer[] = [];
     for (let start = 0, nl = bytes.indexOf(0x0a); nl >= 0; start = nl + 1, nl = bytes.indexOf(0x0a, start)) lines.push(bytes.subarray(start, nl));
@@ -23,7 +26,7 @@ function transcripts(dir: string): Map<string, Buffer[]> {
 
 const utf8 = (lines: readonly string[]): Buffer[] => lines.map((l) => Buffer.from(l, 'utf8'));
 
-describe('what the daemon writes to its children, byte for byte (kcl-verified.md §3.2)', () => {
+describe('what the daemon writes to its children, byte for byte as the Java daemon (KCL 2.x/3.x) does', () => {
   it('initialize, processRecords, checkpoint replies, shardEnded, shutdownRequested and leaseLost are the Java daemon’s lines, field order and nulls included', async () => {
     const run = new FixtureRun();
     const streamName = uniqueName('ml-transcript');

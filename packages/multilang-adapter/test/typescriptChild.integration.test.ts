@@ -17,10 +17,16 @@ const PACKAGE_DIR = path.join(__dirname, '..');
 const CHILD = `${process.execPath} --conditions=shardline-source --import tsx ${path.join(__dirname, 'fixtures', 'typescriptConsumer.ts')}`;
 
 const lastOf = <T>(items: readonly T[]): T => items[items.length - 1]!;
-const lifecycleOf = (events: readonly ChildEvent[], shard: string): string[] => events.filter((e) => e.shardId === shard).map((e) => (e.event === 'checkpointed' ? `checkpointed:${String(e.at)}` : e.event));
+const lifecycleOf = (events: readonly ChildEvent[], shard: string): string[] =>
+  events.filter((e) => e.shardId === shard).map((e) => (e.event === 'checkpointed' ? `checkpointed:${String(e.at)}` : e.event));
 
 /** A daemon running the TypeScript child; tsx compiles the child at its start, so calls get a generous timeout. */
-function daemonOptions(run: FixtureRun, logger: RecordingLogger, worker: Pick<MultiLangDaemonOptions['worker'], 'applicationName' | 'streamName'>, env: Record<string, string> = {}): MultiLangDaemonOptions {
+function daemonOptions(
+  run: FixtureRun,
+  logger: RecordingLogger,
+  worker: Pick<MultiLangDaemonOptions['worker'], 'applicationName' | 'streamName'>,
+  env: Record<string, string> = {},
+): MultiLangDaemonOptions {
   return { executableName: CHILD, cwd: PACKAGE_DIR, env: run.env(env), logger, worker: testWorker(t, { ...worker, processingTimeoutMs: 30_000 }) };
 }
 
@@ -36,10 +42,14 @@ describe('MultiLangDaemon with a TypeScript child (runMultiLangProcessor)', () =
     const tableName = daemon.worker.options.tableName;
 
     await waitFor(() => run.distinctDelivered().size === 200, 30_000, 'the first 200 records');
-    await waitFor(async () => {
-      const leases = await leasesOf(t, tableName);
-      return [...before].every(([shard, records]) => leases.find((l) => l.leaseKey === shard)?.checkpoint?.equals(new ExtendedSequenceNumber(lastOf(records).sequenceNumber)));
-    }, 10_000, 'checkpoints at the last record of each shard');
+    await waitFor(
+      async () => {
+        const leases = await leasesOf(t, tableName);
+        return [...before].every(([shard, records]) => leases.find((l) => l.leaseKey === shard)?.checkpoint?.equals(new ExtendedSequenceNumber(lastOf(records).sequenceNumber)));
+      },
+      10_000,
+      'checkpoints at the last record of each shard',
+    );
     // The stdout guard sends console.log to stderr: the daemon logs it as a stderr line, never as a skipped stdout line.
     for (const shard of [shardId(0), shardId(1)]) {
       expect(logger.entries.some((e) => e.level === 'info' && e.fields.shardId === shard && e.fields.stream === 'stderr' && e.message === `console.log from the child of ${shard}`)).toBe(true);
@@ -90,7 +100,9 @@ describe('MultiLangDaemon with a TypeScript child (runMultiLangProcessor)', () =
     const aggregate = aggregator.flush()!;
     expect(aggregate).toMatchObject({ aggregated: true, userRecords: expect.any(Array) });
     expect(aggregate.userRecords).toHaveLength(10);
-    const { SequenceNumber: seq } = await t.kinesis.send(new PutRecordCommand({ StreamName: streamName, PartitionKey: aggregate.partitionKey, ExplicitHashKey: aggregate.explicitHashKey, Data: aggregate.data }));
+    const { SequenceNumber: seq } = await t.kinesis.send(
+      new PutRecordCommand({ StreamName: streamName, PartitionKey: aggregate.partitionKey, ExplicitHashKey: aggregate.explicitHashKey, Data: aggregate.data }),
+    );
     const atSub3 = new ExtendedSequenceNumber(seq!, 3);
 
     // First run: the child checkpoints (seq, 3) only, then the daemon stops (the child does not checkpoint at the stop).

@@ -31,8 +31,8 @@ export interface FaultInjector {
 
 interface MiddlewareClient {
   middlewareStack: {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK's add() is heavily overloaded
-    add(...args: any[]): void;
+    // A method, so that the SDK's overloaded add() (one overload per step) is accepted for this one use.
+    add(middleware: unknown, options: { step: 'initialize'; name: string; priority: 'high' }): void;
     remove(name: string): boolean;
   };
 }
@@ -44,8 +44,7 @@ export function injectFaults(client: MiddlewareClient, rule: FaultRule): FaultIn
   const calls = new Map<string, number>();
   const name = `shardlineFaults${++injectorCount}`;
   const middleware =
-    (next: (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>, context: { commandName?: string }) =>
-    async (args: { input: Record<string, unknown> }) => {
+    (next: (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>, context: { commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
       const commandName = context.commandName ?? 'Unknown';
       const call = (calls.get(commandName) ?? 0) + 1;
       calls.set(commandName, call);

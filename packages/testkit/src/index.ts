@@ -7,3 +7,5 @@ export * from './reshard';
 export * from './waitFor';
 export * from './useEmulators';
 export * from './emulatorProcess';
+export * from './fanout';
+export * from './limits';

@@ -59,7 +59,6 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
   try {
     if (options.kinesis !== false) {
       const k = typeof options.kinesis === 'object' ? options.kinesis : {};
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const kinesalite = require('kinesalite') as (o: object) => Server;
       const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000, ...k });
       servers.push(server);
@@ -67,7 +66,6 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
       env.AWS_ENDPOINT_URL_KINESIS = kinesisEndpoint;
     }
     if (options.dynamodb !== false) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const dynalite = require('dynalite') as (o: object) => Server;
       const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
       servers.push(server);

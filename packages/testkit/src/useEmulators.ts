@@ -18,7 +18,7 @@ export interface TestEmulators {
  */
 export function useEmulators(options: StartEmulatorsOptions = {}): TestEmulators {
   // Jest's globals, reached without its types so that this package builds without them.
-  const { beforeAll, afterAll } = globalThis as unknown as { beforeAll(fn: () => Promise<void>): void; afterAll(fn: () => Promise<void>): void };
+  const { beforeAll, afterAll } = globalThis as unknown as { beforeAll: (fn: () => Promise<void>) => void; afterAll: (fn: () => Promise<void>) => void };
   const context = {} as { emulators: Emulators; kinesis: KinesisClient; env: Readonly<Record<string, string>> };
   beforeAll(async () => {
     context.emulators = await startEmulators(options);

@@ -21,17 +21,7 @@ import type { WorkerEvents } from '../Worker';
  * @public
  */
 export type StatusEventKind =
-  | 'leaseTaken'
-  | 'leaseStolen'
-  | 'leaseLost'
-  | 'leaseReleased'
-  | 'handoffRequested'
-  | 'shardStarted'
-  | 'shardEnded'
-  | 'processorFailed'
-  | 'leaseDeleted'
-  | 'leaseCreated'
-  | 'ownerChanged';
+  'leaseTaken' | 'leaseStolen' | 'leaseLost' | 'leaseReleased' | 'handoffRequested' | 'shardStarted' | 'shardEnded' | 'processorFailed' | 'leaseDeleted' | 'leaseCreated' | 'ownerChanged';
 
 /** One entry of a {@link WorkerEventLog}. Carries lease keys and worker ids only, never record data. @public */
 export interface StatusEvent {

@@ -157,7 +157,9 @@ describe('createStatusHandler options', () => {
 
   it('validates its options eagerly, naming the field', async () => {
     const worker = newWorker();
-    expect(() => createStatusHandler(worker, { registry: {} as PrometheusRegistry })).toThrow(new InvalidArgumentError('statusHandler.registry must be a prom-client Registry (an object with a metrics() method)'));
+    expect(() => createStatusHandler(worker, { registry: {} as PrometheusRegistry })).toThrow(
+      new InvalidArgumentError('statusHandler.registry must be a prom-client Registry (an object with a metrics() method)'),
+    );
     expect(() => createStatusHandler(worker, { maxEvents: 0 })).toThrow('statusHandler.maxEvents must be an integer between 1 and 100000 (got 0)');
     expect(() => createStatusHandler(worker, { port: 80 } as never)).toThrow('statusHandler.port is not an option');
     await worker.stop();

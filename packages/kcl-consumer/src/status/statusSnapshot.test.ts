@@ -22,7 +22,16 @@ const source: StatusSource = {
   options: { applicationName: 'orders-app', tableName: 'orders-app', multiStream: false, failoverTimeMs: 10_000, streams: [{ streamName: 'orders', initialPosition: 'LATEST' }] },
   lifecycle: 'running',
   shards: [
-    { leaseKey: 'shardId-000000000001', shardId: 'shardId-000000000001', streamName: 'orders', state: 'processing', recordsProcessed: 42, millisBehindLatest: 1_500, lastBatchAt: 1_700_000_000_000, checkpoint: '49590338271490256608559692538361571095921575989136588802' },
+    {
+      leaseKey: 'shardId-000000000001',
+      shardId: 'shardId-000000000001',
+      streamName: 'orders',
+      state: 'processing',
+      recordsProcessed: 42,
+      millisBehindLatest: 1_500,
+      lastBatchAt: 1_700_000_000_000,
+      checkpoint: '49590338271490256608559692538361571095921575989136588802',
+    },
   ],
   trackedStreams: [],
 };
@@ -47,7 +56,15 @@ describe('buildStatusSnapshot', () => {
 
   it('lists every lease with owner, counter, checkpoint and parents, in hash-key order, and this worker’s shards', () => {
     const s = buildStatusSnapshot({ source, leases: [high, low, parent], leasesReadAt: 1, leasesError: null, events: [], now: 2 });
-    expect(s.worker).toEqual({ workerId: 'worker-a', applicationName: 'orders-app', tableName: 'orders-app', lifecycle: 'running', multiStream: false, failoverTimeMs: 10_000, streams: [{ streamName: 'orders', identifier: null }] });
+    expect(s.worker).toEqual({
+      workerId: 'worker-a',
+      applicationName: 'orders-app',
+      tableName: 'orders-app',
+      lifecycle: 'running',
+      multiStream: false,
+      failoverTimeMs: 10_000,
+      streams: [{ streamName: 'orders', identifier: null }],
+    });
     expect(s.leases.map((l) => l.leaseKey)).toEqual(['shardId-000000000000', 'shardId-000000000001', 'shardId-000000000002']);
     expect(s.leases[0]).toMatchObject({ owner: null, counter: 7, checkpoint: 'SHARD_END', finished: true, childShardIds: ['shardId-000000000001', 'shardId-000000000002'], streamName: 'orders' });
     expect(s.leases[1]).toMatchObject({ owner: 'worker-a', heldHere: true, parentShardIds: ['shardId-000000000000'], checkpoint: 'TRIM_HORIZON', finished: false });
@@ -76,13 +93,24 @@ describe('buildStatusSnapshot', () => {
   it('names the stream of multi-stream leases', () => {
     const multi: StatusSource = {
       ...source,
-      options: { ...source.options, multiStream: true, streams: [{ streamName: 'orders', initialPosition: 'LATEST' }, { streamName: 'billing', initialPosition: 'LATEST' }] },
+      options: {
+        ...source.options,
+        multiStream: true,
+        streams: [
+          { streamName: 'orders', initialPosition: 'LATEST' },
+          { streamName: 'billing', initialPosition: 'LATEST' },
+        ],
+      },
       trackedStreams: [
         { streamName: 'orders', initialPosition: 'LATEST', identifier: '123456789012:orders:1700000000' },
         { streamName: 'billing', initialPosition: 'LATEST', identifier: '123456789012:billing:1700000001' },
       ],
     };
-    const leases = [lease('123456789012:billing:1700000001:shardId-000000000000'), lease('123456789012:orders:1700000000:shardId-000000000000'), lease('123456789012:other:1700000002:shardId-000000000004')];
+    const leases = [
+      lease('123456789012:billing:1700000001:shardId-000000000000'),
+      lease('123456789012:orders:1700000000:shardId-000000000000'),
+      lease('123456789012:other:1700000002:shardId-000000000004'),
+    ];
     const s = buildStatusSnapshot({ source: multi, leases, leasesReadAt: null, leasesError: null, events: [], now: 0 });
     expect(s.leases.map((l) => [l.streamName, l.shardId])).toEqual([
       ['billing', 'shardId-000000000000'],

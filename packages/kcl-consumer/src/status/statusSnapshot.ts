@@ -182,30 +182,26 @@ export function buildStatusSnapshot(input: StatusSnapshotInput): StatusSnapshot 
   const self = source.workerId;
   const streams = streamsOf(source);
   const leases = input.leases
-    .map(
-      (l): StatusLease => ({
-        leaseKey: l.leaseKey,
-        shardId: l.shardId ?? shardIdOf(l.leaseKey),
-        streamName: streamNameOf(l, source, streams),
-        owner: l.leaseOwner ?? null,
-        counter: l.leaseCounter,
-        checkpoint: l.checkpoint?.toString() ?? null,
-        pendingCheckpoint: l.pendingCheckpoint?.toString() ?? null,
-        ownerSwitchesSinceCheckpoint: l.ownerSwitchesSinceCheckpoint,
-        checkpointOwner: l.checkpointOwner ?? null,
-        parentShardIds: [...l.parentShardIds],
-        childShardIds: [...l.childShardIds],
-        finished: isFinishedLease(l),
-        heldHere: l.leaseOwner === self,
-        hashKeyRange: l.hashKeyRange ? { startingHashKey: l.hashKeyRange.startingHashKey.toString(), endingHashKey: l.hashKeyRange.endingHashKey.toString() } : null,
-      }),
-    )
+    .map((l): StatusLease => ({
+      leaseKey: l.leaseKey,
+      shardId: l.shardId ?? shardIdOf(l.leaseKey),
+      streamName: streamNameOf(l, source, streams),
+      owner: l.leaseOwner ?? null,
+      counter: l.leaseCounter,
+      checkpoint: l.checkpoint?.toString() ?? null,
+      pendingCheckpoint: l.pendingCheckpoint?.toString() ?? null,
+      ownerSwitchesSinceCheckpoint: l.ownerSwitchesSinceCheckpoint,
+      checkpointOwner: l.checkpointOwner ?? null,
+      parentShardIds: [...l.parentShardIds],
+      childShardIds: [...l.childShardIds],
+      finished: isFinishedLease(l),
+      heldHere: l.leaseOwner === self,
+      hashKeyRange: l.hashKeyRange ? { startingHashKey: l.hashKeyRange.startingHashKey.toString(), endingHashKey: l.hashKeyRange.endingHashKey.toString() } : null,
+    }))
     .sort(compareLeases);
   const counts = new Map<string, number>([[self, 0]]);
   for (const l of leases) if (l.owner !== null) counts.set(l.owner, (counts.get(l.owner) ?? 0) + 1);
-  const owners = [...counts]
-    .map(([workerId, n]) => ({ workerId, leases: n, self: workerId === self }))
-    .sort((a, b) => Number(b.self) - Number(a.self) || a.workerId.localeCompare(b.workerId));
+  const owners = [...counts].map(([workerId, n]) => ({ workerId, leases: n, self: workerId === self })).sort((a, b) => Number(b.self) - Number(a.self) || a.workerId.localeCompare(b.workerId));
   const order = new Map(leases.map((l, i) => [l.leaseKey, i]));
   const lineage = buildLineage(input.leases);
   return {

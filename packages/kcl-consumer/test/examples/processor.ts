@@ -3,10 +3,15 @@ import { type RecordProcessorFactory, type ShardCheckpointer, Worker } from '../
 import { Warehouse } from './app'; // your code: buffers rows, writes them in bulk
 const loader: RecordProcessorFactory = ({ shardId }) => {
   const rows = new Warehouse(shardId);
-  const commit = async (checkpointer: ShardCheckpointer): Promise<void> => { await rows.flush(); await checkpointer.checkpoint(); };
+  const commit = async (checkpointer: ShardCheckpointer): Promise<void> => {
+    await rows.flush();
+    await checkpointer.checkpoint();
+  };
   return {
     initialize: ({ checkpoint }) => console.log(`${shardId} resumes after ${checkpoint.toString()}`),
-    processRecords: async ({ records, checkpointer }) => { if (rows.add(records) >= 10_000) await commit(checkpointer); },
+    processRecords: async ({ records, checkpointer }) => {
+      if (rows.add(records) >= 10_000) await commit(checkpointer);
+    },
     shardEnded: ({ checkpointer }) => commit(checkpointer), // must checkpoint: SHARD_END lets the children start
     shutdownRequested: ({ checkpointer }) => commit(checkpointer), // the worker is stopping; the lease is still held
     leaseLost: () => rows.discard(), // another worker has the shard and resumes at the last checkpoint

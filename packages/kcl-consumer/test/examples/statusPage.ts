@@ -4,7 +4,9 @@ import { createPromMetrics, createStatusHandler, Worker } from '../../src';
 type Registry = Parameters<typeof createPromMetrics>[0]; // prom-client's Registry
 export async function workerWithStatusPage(registry: Registry): Promise<Worker> {
   const worker = new Worker({
-    applicationName: 'orders-app', streamName: 'orders', handler: () => undefined,
+    applicationName: 'orders-app',
+    streamName: 'orders',
+    handler: () => undefined,
     metrics: createPromMetrics(registry),
     statusServer: { port: 9400, registry }, // 127.0.0.1 unless `host` says otherwise
   });

@@ -93,7 +93,8 @@ export class MultiLangCheckpointer implements ShardCheckpointer {
   /** Sends a checkpoint and waits for the daemon's reply. */
   async checkpoint(position?: CheckpointPosition, subSequenceNumber?: number): Promise<void> {
     if (this.closedWith) throw this.closedWith;
-    if (!this.scope) throw new InvalidStateError(`checkpoint: no processRecords, shardEnded or shutdownRequested call is in progress on ${this.leaseKey || 'this shard'}; MultiLang checkpoints only inside one`);
+    if (!this.scope)
+      throw new InvalidStateError(`checkpoint: no processRecords, shardEnded or shutdownRequested call is in progress on ${this.leaseKey || 'this shard'}; MultiLang checkpoints only inside one`);
     const target = position === undefined ? undefined : toPosition(position, subSequenceNumber);
     const committed = target ?? (this.scope === 'shardEnded' ? ExtendedSequenceNumber.SHARD_END : this.largestDelivered);
     // Sent at once when the wire is idle; otherwise after the calls before it, in call order.

@@ -50,7 +50,7 @@ describe('runMultiLangProcessor in a real child process', () => {
   it('keeps stdout to protocol lines while the processor logs to stdout', async () => {
     const child = startChild();
     try {
-      // kcl-verified.md §3.2, with a non-ASCII partition key
+      // The Java daemon's lines (KCL 2.x/3.x), with a non-ASCII partition key
       child.send('{"action":"initialize","shardId":"shardId-000000000001","sequenceNumber":"TRIM_HORIZON","subSequenceNumber":0}');
       expect(await child.next()).toEqual({ action: 'status', responseFor: 'initialize' });
       child.send(
@@ -79,7 +79,16 @@ describe('runMultiLangProcessor in a real child process', () => {
       );
       for (const line of out.split('\n').filter(Boolean)) expect(parseChildLine(line)).toBeDefined();
       const err = child.stderr();
-      for (const text of ['initialize shardId-000000000001 TRIM_HORIZON', 'an info line', 'a debug line', 'a warn line', 'a raw stdout write', 'a Buffer stdout write', 'records: pé中=hello', 'shard ended']) {
+      for (const text of [
+        'initialize shardId-000000000001 TRIM_HORIZON',
+        'an info line',
+        'a debug line',
+        'a warn line',
+        'a raw stdout write',
+        'a Buffer stdout write',
+        'records: pé中=hello',
+        'shard ended',
+      ]) {
         expect(err).toContain(text);
       }
     } finally {

@@ -305,7 +305,9 @@ class ChildSession {
     } catch (error) {
       if (mayFail && this.failOnError) {
         this.log.error({ err: error, call }, `${call} threw: the child stops without answering status, so that the daemon does not move past this input`);
-        const failure = new ProcessorFailedError(this.shardId, call, 1, `${call} on ${this.shardId || 'the shard'} threw; the child stops without answering status so that no input is skipped`, { cause: error });
+        const failure = new ProcessorFailedError(this.shardId, call, 1, `${call} on ${this.shardId || 'the shard'} threw; the child stops without answering status so that no input is skipped`, {
+          cause: error,
+        });
         this.fatal ??= failure;
         const stopping = new ShutdownError(`the MultiLang child of ${this.shardId || 'the shard'} is stopping`, { cause: failure });
         this.checkpointer.close(stopping);

@@ -28,7 +28,7 @@ describe('guardStdout', () => {
       guard.restore();
     }
     expect(out()).toBe('{"action":"status","responseFor":"initialize"}\n');
-    expect(err()).toBe("user text\nuser bytes\nlog 1\ninfo { a: 1 }\ndebug\nwarn\n");
+    expect(err()).toBe('user text\nuser bytes\nlog 1\ninfo { a: 1 }\ndebug\nwarn\n');
   });
 
   it('restores stdout.write and the console methods', () => {

@@ -41,9 +41,11 @@ export function guardStdout(options: StdoutGuardOptions = {}): StdoutGuard {
   const stderr = options.stderr ?? process.stderr;
   const target = options.console ?? console;
   const ownWrite = Object.prototype.hasOwnProperty.call(stdout, 'write');
+  // Kept to be put back by restore(), and called only through .apply with its stream.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const previousWrite = stdout.write;
   // A guard over a guard still writes the protocol to the real stream, never to stderr.
-  const realWrite = ((previousWrite as unknown as Record<symbol, WriteFn | undefined>)[ORIGINAL_WRITE] ?? previousWrite) as WriteFn;
+  const realWrite: WriteFn = (previousWrite as unknown as Record<symbol, WriteFn | undefined>)[ORIGINAL_WRITE] ?? previousWrite;
 
   const redirected = function (this: unknown, ...args: unknown[]): boolean {
     return (stderr.write as (...a: unknown[]) => boolean).apply(stderr, args);
@@ -52,6 +54,8 @@ export function guardStdout(options: StdoutGuardOptions = {}): StdoutGuard {
   stdout.write = redirected;
 
   const savedConsole = CONSOLE_METHODS.map((name) => {
+    // The console's own method, kept to be put back by restore().
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     const saved = { name, own: Object.prototype.hasOwnProperty.call(target, name), previous: target[name] };
     const replacement = (...args: unknown[]): void => {
       stderr.write(`${format(...args)}\n`);

@@ -28,13 +28,12 @@ export type DaemonMessage =
   | { readonly action: 'shardEnded' }
   | { readonly action: 'shutdownRequested' }
   /** KCL 1.x only: `TERMINATE` (shard end, with a checkpointer) or `ZOMBIE` (lease lost). */
-  | { readonly action: 'shutdown'; readonly reason: 'TERMINATE' | 'ZOMBIE' | string }
+  | { readonly action: 'shutdown'; readonly reason: 'TERMINATE' | 'ZOMBIE' | (string & {}) }
   | { readonly action: 'checkpoint'; readonly sequenceNumber: string | null; readonly subSequenceNumber: number | null; readonly error: string | null };
 
 /** A message the child sends, as the daemon parses it. @public */
 export type ChildMessage =
-  | { readonly action: 'status'; readonly responseFor: string | null }
-  | { readonly action: 'checkpoint'; readonly sequenceNumber: string | null; readonly subSequenceNumber: number | null };
+  { readonly action: 'status'; readonly responseFor: string | null } | { readonly action: 'checkpoint'; readonly sequenceNumber: string | null; readonly subSequenceNumber: number | null };
 
 /** `{"action":"initialize",…}`: the lease's checkpoint, or nulls when it has none. @public */
 export function encodeInitialize(shardId: string, checkpoint: ExtendedSequenceNumber | undefined): string {

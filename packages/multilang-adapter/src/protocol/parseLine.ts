@@ -10,7 +10,8 @@ function endOfFirstObject(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
       continue;
     }
@@ -45,6 +46,12 @@ function sequenceValue(value: unknown): string | null | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
   return undefined;
+}
+
+/** A text field: strings as they are, numbers and booleans as their text, anything else (or nothing) as ''. */
+function text(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
 }
 
 /** A sub-sequence number as Jackson coerces it (`"5"` → 5, `1.5` → 1). */
@@ -84,7 +91,7 @@ export function parseDaemonLine(line: string): DaemonMessage | undefined {
   if (!o || typeof o.action !== 'string') return undefined;
   switch (o.action) {
     case 'initialize':
-      return { action: 'initialize', shardId: String(o.shardId ?? ''), sequenceNumber: sequenceValue(o.sequenceNumber) ?? null, subSequenceNumber: subSequenceValue(o.subSequenceNumber) ?? null };
+      return { action: 'initialize', shardId: text(o.shardId), sequenceNumber: sequenceValue(o.sequenceNumber) ?? null, subSequenceNumber: subSequenceValue(o.subSequenceNumber) ?? null };
     case 'processRecords':
       return {
         action: 'processRecords',
@@ -96,9 +103,14 @@ export function parseDaemonLine(line: string): DaemonMessage | undefined {
     case 'shutdownRequested':
       return { action: o.action };
     case 'shutdown':
-      return { action: 'shutdown', reason: String(o.reason ?? '') };
+      return { action: 'shutdown', reason: text(o.reason) };
     case 'checkpoint':
-      return { action: 'checkpoint', sequenceNumber: sequenceValue(o.sequenceNumber) ?? null, subSequenceNumber: subSequenceValue(o.subSequenceNumber) ?? null, error: typeof o.error === 'string' ? o.error : null };
+      return {
+        action: 'checkpoint',
+        sequenceNumber: sequenceValue(o.sequenceNumber) ?? null,
+        subSequenceNumber: subSequenceValue(o.subSequenceNumber) ?? null,
+        error: typeof o.error === 'string' ? o.error : null,
+      };
     default:
       return undefined;
   }

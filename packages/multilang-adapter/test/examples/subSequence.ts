@@ -11,6 +11,9 @@ runMultiLangProcessor(({ shardId }) => {
       // Inside a KPL aggregate this is (sequenceNumber, n): after a restart only sub-records n+1… come again.
       if (last) await checkpointer.checkpoint(last.sequenceNumber, last.subSequenceNumber);
     },
-    shardEnded: async ({ checkpointer }) => { await warehouse.flush(); await checkpointer.checkpoint(); },
+    shardEnded: async ({ checkpointer }) => {
+      await warehouse.flush();
+      await checkpointer.checkpoint();
+    },
   };
 }).catch(() => process.exit(1));
