@@ -14,9 +14,9 @@
  *    record every 50 ms put through the front, read from LATEST once the worker holds every lease;
  *    p50/p99 next to the raw loop calling GetRecords every 200 ms (the 5 calls/s limit).
  */
-import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { createDynamoDbClient, createKinesisClient } from '@shardline/core';
-import { createStream, fetchLimitsStats, listAllShards, uniqueName } from '@shardline/testkit';
+import { createStream, fetchLimitsStats, listAllShards, uniqueName, latencyOf, median, percentile, produceTimestamped, putAll, rawCatchUp, rawLatency, ShardClock } from '@shardline/testkit';
 import { randomBytes } from 'node:crypto';
 import { Worker } from '../src';
 
@@ -39,87 +39,7 @@ const RECORD_BYTES = DATA_BYTES + KEY_CHARS;
 const LIMIT_RECORDS_PER_S = Math.min(5 * 10_000, (2 * 1024 * 1024) / RECORD_BYTES) * SHARDS;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const isThrottle = (error: unknown): boolean => (error as { name?: string }).name === 'ProvisionedThroughputExceededException';
 
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length === 0 ? NaN : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-}
-
-/** Per shard: records after the first answer over the time from the first answer to the last record. */
-class ShardClock {
-  private readonly first = new Map<string, { at: number; records: number }>();
-  private readonly last = new Map<string, { at: number; total: number }>();
-
-  seen(shardId: string, records: number, at = performance.now()): void {
-    if (records === 0) return;
-    if (!this.first.has(shardId)) this.first.set(shardId, { at, records });
-    this.last.set(shardId, { at, total: (this.last.get(shardId)?.total ?? 0) + records });
-  }
-
-  total(): number {
-    return [...this.last.values()].reduce((s, l) => s + l.total, 0);
-  }
-
-  rate(): number {
-    let sum = 0;
-    for (const [shardId, f] of this.first) {
-      const l = this.last.get(shardId)!;
-      if (l.at > f.at) sum += (l.total - f.records) / ((l.at - f.at) / 1000);
-    }
-    return sum;
-  }
-}
-
-async function put(kinesis: KinesisClient, streamName: string, entries: PutRecordsRequestEntry[]): Promise<void> {
-  const chunks: PutRecordsRequestEntry[][] = [];
-  for (let i = 0; i < entries.length; i += 500) chunks.push(entries.slice(i, i + 500));
-  const putter = async (): Promise<void> => {
-    for (let c = chunks.shift(); c; c = chunks.shift()) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const out = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: c }));
-          if (out.FailedRecordCount) throw new Error(`${out.FailedRecordCount} records failed`);
-          break;
-        } catch (error) {
-          if (attempt >= 5) throw error;
-          await sleep(100 * attempt);
-        }
-      }
-    }
-  };
-  await Promise.all([putter(), putter(), putter(), putter()]);
-}
-
-async function rawCatchUp(kinesis: KinesisClient, streamName: string, shardIds: readonly string[]): Promise<number> {
-  const clock = new ShardClock();
-  await Promise.all(
-    shardIds.map(async (shardId) => {
-      let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
-      let n = 0;
-      while (n < PER_SHARD) {
-        try {
-          const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-          n += out.Records?.length ?? 0;
-          clock.seen(shardId, out.Records?.length ?? 0);
-          iterator = out.NextShardIterator;
-        } catch (error) {
-          if (!isThrottle(error)) throw error;
-          await sleep(200);
-        }
-      }
-    }),
-  );
-  return clock.rate();
-}
-
-/** A worker with its defaults (and a fresh lease table); resolves once it holds `shards` leases. */
 async function startWorker(e: LimitedEndpoints, streamName: string, initialPosition: 'TRIM_HORIZON' | 'LATEST', handler: (records: readonly { data: Buffer }[], shardId: string) => void) {
   const kinesis = createKinesisClient({ endpoint: e.kinesis, env: {}, maxAttempts: 1 });
   const dynamo = createDynamoDbClient({ endpoint: e.dynamodb, env: {} });
@@ -166,21 +86,6 @@ async function workerCatchUp(e: LimitedEndpoints, streamName: string): Promise<n
   return clock.rate();
 }
 
-async function produce(kinesis: KinesisClient, streamName: string, ms: number): Promise<number> {
-  const end = performance.now() + ms;
-  let sent = 0;
-  while (performance.now() < end) {
-    const data = Buffer.alloc(100);
-    data.writeDoubleLE(performance.now(), 0);
-    await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: [{ PartitionKey: randomBytes(8).toString('hex'), Data: data }] }));
-    sent++;
-    await sleep(50);
-  }
-  return sent;
-}
-
-const latencyOf = (data: Uint8Array, now: number): number => now - Buffer.from(data.buffer, data.byteOffset, data.length).readDoubleLE(0);
-
 async function workerLatency(e: LimitedEndpoints, streamName: string, producer: KinesisClient): Promise<number[]> {
   const samples: number[] = [];
   const w = await startWorker(e, streamName, 'LATEST', (records) => {
@@ -189,39 +94,12 @@ async function workerLatency(e: LimitedEndpoints, streamName: string, producer: 
   });
   try {
     await sleep(2_000); // every shard's first GetRecords (at LATEST) has been made
-    const sent = await produce(producer, streamName, LATENCY_MS);
+    const sent = await produceTimestamped(producer, streamName, LATENCY_MS);
     await sleep(2_500);
     if (samples.length !== sent) throw new Error(`worker saw ${samples.length} of ${sent} records`);
   } finally {
     await w.stop();
   }
-  return samples;
-}
-
-async function rawLatency(kinesis: KinesisClient, streamName: string, shardIds: readonly string[]): Promise<number[]> {
-  const samples: number[] = [];
-  let stop = false;
-  const loops = shardIds.map(async (shardId) => {
-    let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'LATEST' }))).ShardIterator;
-    while (!stop) {
-      const started = performance.now();
-      try {
-        const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-        const now = performance.now();
-        for (const r of out.Records ?? []) samples.push(latencyOf(r.Data!, now));
-        iterator = out.NextShardIterator;
-      } catch (error) {
-        if (!isThrottle(error)) throw error;
-      }
-      await sleep(Math.max(0, 200 - (performance.now() - started)));
-    }
-  });
-  await sleep(2_000);
-  const sent = await produce(kinesis, streamName, LATENCY_MS);
-  await sleep(1_000);
-  stop = true;
-  await Promise.all(loops);
-  if (samples.length !== sent) throw new Error(`raw loop saw ${samples.length} of ${sent} records`);
   return samples;
 }
 
@@ -239,7 +117,7 @@ export async function limitedRecords(e: LimitedEndpoints, print: Print): Promise
       for (let i = 0; i < PER_SHARD; i++)
         entries.push({ PartitionKey: randomBytes(KEY_CHARS / 2).toString('hex'), ExplicitHashKey: shard.HashKeyRange!.StartingHashKey, Data: pool.subarray(i % 64, (i % 64) + DATA_BYTES) });
     }
-    await put(setup, streamName, entries);
+    await putAll(setup, streamName, entries);
     const shardIds = shards.map((s) => s.ShardId!);
     const rates = { raw: [] as number[], worker: [] as number[] };
     for (let round = 0; round < ROUNDS; round++) {
@@ -249,7 +127,7 @@ export async function limitedRecords(e: LimitedEndpoints, print: Print): Promise
         else {
           const k = limited();
           try {
-            rates.raw.push(await rawCatchUp(k, streamName, shardIds));
+            rates.raw.push(await rawCatchUp(k, streamName, shardIds, PER_SHARD));
           } finally {
             k.destroy();
           }
@@ -280,7 +158,7 @@ export async function limitedRecords(e: LimitedEndpoints, print: Print): Promise
       for (const name of round % 2 === 0 ? (['worker', 'raw'] as const) : (['raw', 'worker'] as const)) {
         const k = limited();
         try {
-          latency[name].push(...(name === 'worker' ? await workerLatency(e, live, k) : await rawLatency(k, live, liveShards)));
+          latency[name].push(...(name === 'worker' ? await workerLatency(e, live, k) : await rawLatency(k, live, liveShards, LATENCY_MS)));
         } finally {
           k.destroy();
         }

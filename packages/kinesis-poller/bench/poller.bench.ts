@@ -22,9 +22,24 @@
  *
  * BENCH_RECORDS_PER_SHARD (30,000: three full answers), BENCH_ROUNDS (3), BENCH_LATENCY_MS (8,000 per run).
  */
-import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { createKinesisClient } from '@shardline/core';
-import { createStream, fetchLimitsStats, listAllShards, startEmulatorProcess, stopEmulatorProcess, uniqueName } from '@shardline/testkit';
+import {
+  createStream,
+  fetchLimitsStats,
+  listAllShards,
+  startEmulatorProcess,
+  stopEmulatorProcess,
+  uniqueName,
+  latencyOf,
+  median,
+  percentile,
+  produceTimestamped,
+  putAll,
+  rawCatchUp,
+  rawLatency,
+  ShardClock,
+} from '@shardline/testkit';
 import { randomBytes } from 'node:crypto';
 import { Poller } from '../src';
 
@@ -46,104 +61,7 @@ function print(name: string, value: number, unit: string, conditions: string): v
   console.log(`bench: ${name} ${value.toFixed(digits)} ${unit} -- ${conditions}`);
 }
 
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length === 0 ? NaN : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const isThrottle = (error: unknown): boolean => (error as { name?: string }).name === 'ProvisionedThroughputExceededException';
-
-/** Puts entries in calls of at most 500 records and 1 MiB, 4 in flight, retrying a failed call (setup, not measured). */
-async function put(kinesis: KinesisClient, streamName: string, entries: PutRecordsRequestEntry[]): Promise<void> {
-  const chunks: PutRecordsRequestEntry[][] = [];
-  let chunk: PutRecordsRequestEntry[] = [];
-  let bytes = 0;
-  for (const e of entries) {
-    const size = e.Data!.length + e.PartitionKey!.length;
-    if (chunk.length === 500 || (chunk.length > 0 && bytes + size > 1024 * 1024)) {
-      chunks.push(chunk);
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(e);
-    bytes += size;
-  }
-  if (chunk.length) chunks.push(chunk);
-  const putter = async (): Promise<void> => {
-    for (let c = chunks.shift(); c; c = chunks.shift()) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const out = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: c }));
-          if (out.FailedRecordCount) throw new Error(`${out.FailedRecordCount} records failed`);
-          break;
-        } catch (error) {
-          if (attempt >= 5) throw error;
-          await sleep(100 * attempt);
-        }
-      }
-    }
-  };
-  await Promise.all([putter(), putter(), putter(), putter()]);
-}
-
-/** Per shard: records after the first answer over the time from the first answer to the last record. */
-class ShardClock {
-  private first = new Map<string, { at: number; records: number }>();
-  private last = new Map<string, { at: number; total: number }>();
-
-  seen(shardId: string, records: number, at = performance.now()): void {
-    if (records === 0) return;
-    if (!this.first.has(shardId)) this.first.set(shardId, { at, records });
-    const l = this.last.get(shardId);
-    this.last.set(shardId, { at, total: (l?.total ?? 0) + records });
-  }
-
-  total(): number {
-    return [...this.last.values()].reduce((s, l) => s + l.total, 0);
-  }
-
-  /** Sum over shards of each shard's sustained records/s. */
-  rate(): number {
-    let sum = 0;
-    for (const [shardId, f] of this.first) {
-      const l = this.last.get(shardId)!;
-      if (l.at > f.at) sum += (l.total - f.records) / ((l.at - f.at) / 1000);
-    }
-    return sum;
-  }
-}
-
-/** The raw loop: per shard, GetRecords back-to-back from TRIM_HORIZON, 200 ms after a throttle. */
-async function rawCatchUp(kinesis: KinesisClient, streamName: string, shardIds: readonly string[]): Promise<number> {
-  const clock = new ShardClock();
-  await Promise.all(
-    shardIds.map(async (shardId) => {
-      let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
-      let n = 0;
-      while (n < PER_SHARD) {
-        try {
-          const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-          const got = out.Records?.length ?? 0;
-          n += got;
-          clock.seen(shardId, got);
-          iterator = out.NextShardIterator;
-        } catch (error) {
-          if (!isThrottle(error)) throw error;
-          await sleep(200);
-        }
-      }
-    }),
-  );
-  if (clock.total() !== PER_SHARD * SHARDS) throw new Error(`raw loop read ${clock.total()}`);
-  return clock.rate();
-}
 
 /** The Poller with its defaults from TRIM_HORIZON, no-op handler, until the backlog is read. */
 async function pollerCatchUp(kinesis: KinesisClient, streamName: string): Promise<number> {
@@ -160,22 +78,6 @@ async function pollerCatchUp(kinesis: KinesisClient, streamName: string): Promis
   return clock.rate();
 }
 
-/** One record every 50 ms for `ms` (through the front), each carrying its put start time. */
-async function produce(kinesis: KinesisClient, streamName: string, ms: number): Promise<number> {
-  const end = performance.now() + ms;
-  let sent = 0;
-  while (performance.now() < end) {
-    const data = Buffer.alloc(100);
-    data.writeDoubleLE(performance.now(), 0);
-    await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: [{ PartitionKey: randomBytes(8).toString('hex'), Data: data }] }));
-    sent++;
-    await sleep(50);
-  }
-  return sent;
-}
-
-const latencyOf = (data: Uint8Array, now: number): number => now - Buffer.from(data.buffer, data.byteOffset, data.length).readDoubleLE(0);
-
 async function pollerLatency(kinesis: KinesisClient, streamName: string): Promise<number[]> {
   const samples: number[] = [];
   const poller = new Poller({ client: kinesis, streamName, startingPosition: 'LATEST', shardSyncIntervalMs: 0 });
@@ -184,38 +86,11 @@ async function pollerLatency(kinesis: KinesisClient, streamName: string): Promis
     for (const r of batch.records) samples.push(latencyOf(r.data, now));
   });
   await sleep(2_000); // its iterators are taken at LATEST before anything is put
-  const sent = await produce(kinesis, streamName, LATENCY_MS);
+  const sent = await produceTimestamped(kinesis, streamName, LATENCY_MS);
   await sleep(2_500);
   await poller.stop();
   await running;
   if (samples.length !== sent) throw new Error(`poller saw ${samples.length} of ${sent} records`);
-  return samples;
-}
-
-async function rawLatency(kinesis: KinesisClient, streamName: string, shardIds: readonly string[]): Promise<number[]> {
-  const samples: number[] = [];
-  let stop = false;
-  const loops = shardIds.map(async (shardId) => {
-    let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'LATEST' }))).ShardIterator;
-    while (!stop) {
-      const started = performance.now();
-      try {
-        const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-        const now = performance.now();
-        for (const r of out.Records ?? []) samples.push(latencyOf(r.Data!, now));
-        iterator = out.NextShardIterator;
-      } catch (error) {
-        if (!isThrottle(error)) throw error;
-      }
-      await sleep(Math.max(0, 200 - (performance.now() - started)));
-    }
-  });
-  await sleep(2_000);
-  const sent = await produce(kinesis, streamName, LATENCY_MS);
-  await sleep(1_000);
-  stop = true;
-  await Promise.all(loops);
-  if (samples.length !== sent) throw new Error(`raw loop saw ${samples.length} of ${sent} records`);
   return samples;
 }
 
@@ -237,11 +112,11 @@ async function main(): Promise<void> {
         entries.push({ PartitionKey: randomBytes(KEY_CHARS / 2).toString('hex'), ExplicitHashKey: range.StartingHashKey, Data: pool.subarray(i % 64, (i % 64) + DATA_BYTES) });
     }
     const putStarted = performance.now();
-    await put(setup, streamName, entries);
+    await putAll(setup, streamName, entries);
     console.error(`put ${entries.length} records of ${DATA_BYTES} B in ${((performance.now() - putStarted) / 1000).toFixed(1)} s (unlimited endpoint)`);
     const rates = { raw: [] as number[], poller: [] as number[] };
     const contenders = [
-      ['raw', (k: KinesisClient) => rawCatchUp(k, streamName, shardIds)],
+      ['raw', (k: KinesisClient) => rawCatchUp(k, streamName, shardIds, PER_SHARD)],
       ['poller', (k: KinesisClient) => pollerCatchUp(k, streamName)],
     ] as const;
     for (let round = 0; round < ROUNDS; round++) {
@@ -281,7 +156,7 @@ async function main(): Promise<void> {
       for (const name of order) {
         const k = limited();
         try {
-          latency[name].push(...(name === 'poller' ? await pollerLatency(k, live) : await rawLatency(k, live, liveShards)));
+          latency[name].push(...(name === 'poller' ? await pollerLatency(k, live) : await rawLatency(k, live, liveShards, LATENCY_MS)));
         } finally {
           k.destroy();
         }

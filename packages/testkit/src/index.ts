@@ -5,6 +5,7 @@ export * from './streams';
 export * from './faults';
 export * from './reshard';
 export * from './waitFor';
+export * from './readBench';
 export * from './useEmulators';
 export * from './emulatorProcess';
 export * from './fanout';
