@@ -193,12 +193,45 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
     await this.acquirer.settle();
     await this.renewer.settle();
     const entries = this.renewer.list();
-    if (release) await this.inBatches(entries, (entry) => this.releaseEntry(entry));
-    else for (const entry of entries) this.renewer.drop(entry, 'stopped');
+    if (release) {
+      await this.inBatches(entries, (entry) => this.releaseEntry(entry));
+      await this.releaseUnheld();
+    } else for (const entry of entries) this.renewer.drop(entry, 'stopped');
     this.metrics.held.set(this.renewer.size);
     this.state = 'stopped';
     if (this.ownsClient) this.client.destroy();
     this.logger.info({ released: release ? entries.length : 0 }, 'lease coordinator stopped');
+  }
+
+  /**
+   * Releases the leases the table shows under this id that this worker does not hold: a graceful
+   * handoff to it still pending (the requester is already `leaseOwner`), or one completed after its
+   * last scan. Without this, a stopped worker would own them until they expire. Each release is
+   * conditional; a lease that moved is read again (a few times, bounded) and released if still ours.
+   */
+  private async releaseUnheld(): Promise<void> {
+    let leases: Lease[];
+    try {
+      leases = await this.table.listLeases({ maxAttempts: 2 });
+    } catch (error) {
+      this.reportError(error);
+      return;
+    }
+    await this.inBatches(
+      leases.filter((l) => l.leaseOwner === this.workerId),
+      async (lease) => {
+        let current: Lease | undefined = lease;
+        try {
+          for (let attempt = 0; attempt < 3 && current?.leaseOwner === this.workerId; attempt++) {
+            const result = await this.table.releaseLease(current);
+            if (result.ok) return;
+            current = result.current;
+          }
+        } catch (error) {
+          this.reportError(error);
+        }
+      },
+    );
   }
 
   // ---------------------------------------------------------------- held leases and checkpoints

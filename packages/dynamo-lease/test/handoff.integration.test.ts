@@ -88,3 +88,20 @@ describe('graceful handoff when balancing', () => {
     expect(await pollUntil(() => d.heldLeases().length === 1 && cLost.length === 1, 10_000)).toBe(true);
   });
 });
+
+describe('a requester that stops while its handoff is pending', () => {
+  it('owns nothing once stopped: the lease it asked for is released, not left under its id until it expires', async () => {
+    const [a, b] = await aHoldsTwo();
+    const requested: Lease[] = [];
+    a.on('leaseHandoffRequested', (l) => requested.push(l));
+    await b.start();
+    expect(await pollUntil(() => requested.length === 1, 10_000)).toBe(true);
+    const key = requested[0]!.leaseKey;
+    await b.stop(); // a is still finishing: b is leaseOwner, a checkpointOwner
+    const table = await dynamo.table(a.options.tableName);
+    const after = await table.getLease(key);
+    expect(after?.leaseOwner).not.toBe('b');
+    // a, still running, gets it back through its taker: nothing waits for b's expiry.
+    expect(await pollUntil(() => a.heldLeases().length === 2, 10_000)).toBe(true);
+  });
+});
