@@ -47,6 +47,13 @@ export class LeaseAcquirer {
 
   constructor(private readonly d: LeaseAcquirerDeps) {}
 
+  /** True once a handoff to this worker was granted: a lease may then stand under its id in the table without being held. */
+  get hasRequestedHandoffs(): boolean {
+    return this.handoffsGranted > 0;
+  }
+
+  private handoffsGranted = 0;
+
   /** Waits for the announcements still pending (they end when the coordinator stops). */
   async settle(): Promise<void> {
     await Promise.allSettled([...this.announcements]);
@@ -136,6 +143,7 @@ export class LeaseAcquirer {
       return 'conflict';
     }
     this.d.metrics.takes.add(1, { kind: 'handoff', result: 'ok' });
+    this.handoffsGranted++;
     this.d.tracker.observe(result.lease, now);
     this.handoffs.set(lease.leaseKey, now);
     this.d.logger.info({ leaseKey: lease.leaseKey, from: lease.leaseOwner }, 'asked for a lease (graceful handoff)');

@@ -195,7 +195,13 @@ export class LeaseCoordinator extends EventEmitter<LeaseCoordinatorEvents> imple
     const entries = this.renewer.list();
     if (release) {
       await this.inBatches(entries, (entry) => this.releaseEntry(entry));
-      await this.releaseUnheld();
+      // Only a granted handoff puts a lease under this id unheld; without one, stop needs no scan (and none that could hang).
+      if (this.acquirer.hasRequestedHandoffs) {
+        // Bounded: a table that stops answering must not hold stop() (a lease left over then expires as before).
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([this.releaseUnheld(), new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.failoverTimeMs)))]);
+        clearTimeout(timer);
+      }
     } else for (const entry of entries) this.renewer.drop(entry, 'stopped');
     this.metrics.held.set(this.renewer.size);
     this.state = 'stopped';
