@@ -31,6 +31,7 @@ function summarizeJest() {
   let passed = 0;
   let failed = 0;
   const missing = [];
+  const failures = [];
   for (const dir of workspaceDirs()) {
     const file = path.join(dir, '.jest-results.json');
     if (!JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).scripts?.test) continue;
@@ -43,9 +44,35 @@ function summarizeJest() {
     // A suite that fails to load has no failed tests but is a failure all the same.
     failed += r.numFailedTests + r.numRuntimeErrorTestSuites;
     console.log(`  ${path.relative(root, dir).padEnd(28)} ${String(r.numPassedTests).padStart(5)} passed ${String(r.numFailedTests + r.numRuntimeErrorTestSuites).padStart(3)} failed`);
+    failures.push(...jestFailures(dir, r));
   }
   if (missing.length) console.log(`  no jest results from: ${missing.join(', ')}`);
+  // Last, so that the tail of a long CI log names what failed and why.
+  if (failures.length) console.log(`\nfailed:\n${failures.join('\n')}`);
   return { passed, failed, missing };
+}
+
+/** Each failed test (or suite that did not load) of one package's jest results, with the start of its message. */
+function jestFailures(dir, results) {
+  const out = [];
+  const head = (text) =>
+    stripAnsi(text)
+      .split('\n')
+      .filter((line) => line.trim() && !line.includes('node_modules'))
+      .slice(0, 12)
+      .map((line) => `      ${line}`)
+      .join('\n');
+  for (const suite of results.testResults ?? []) {
+    const file = path.relative(root, suite.name);
+    const failedTests = (suite.assertionResults ?? []).filter((t) => t.status === 'failed');
+    for (const t of failedTests) out.push(`  ✕ ${file} › ${t.fullName}\n${head((t.failureMessages ?? []).join('\n'))}`);
+    if (failedTests.length === 0 && suite.status === 'failed') out.push(`  ✕ ${file} (suite failed)\n${head(suite.message ?? '')}`);
+  }
+  return out;
+}
+
+function stripAnsi(text) {
+  return text.replace(/\u001b\[[0-9;]*m/g, '');
 }
 
 switch (command) {
