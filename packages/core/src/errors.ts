@@ -19,8 +19,10 @@ const CLASS_BRAND: unique symbol = Symbol.for('shardline.error.classBrand');
  * every instance of it and of its subclasses inherits, in whichever copy of the package it was
  * made. {@link ShardlineError}'s `Symbol.hasInstance` looks for it, so that `instanceof` holds
  * across two copies of `@shardline/core` in one application (as undici and the AWS SDK do).
- * Subclasses outside core may brand themselves with a name of their own.
- * @internal
+ * An error class of another package brands itself the same way, with a name of its own
+ * (`brandErrorClass(this, 'producer.BufferFullError')` in a `static` block), so that its
+ * `instanceof` survives two copies of that package too.
+ * @public
  */
 export function brandErrorClass(ctor: abstract new (...args: never[]) => ShardlineError, name: string): void {
   const key = Symbol.for(`shardline.error.${name}`);

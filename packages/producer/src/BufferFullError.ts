@@ -1,4 +1,4 @@
-import { ShardlineError } from '@shardline/core';
+import { brandErrorClass, ShardlineError } from '@shardline/core';
 
 /**
  * `put` found the buffer full (`maxBufferedRecords` or `maxBufferedBytes`) with
@@ -6,6 +6,10 @@ import { ShardlineError } from '@shardline/core';
  * @public
  */
 export class BufferFullError extends ShardlineError {
+  static {
+    brandErrorClass(this, 'producer.BufferFullError');
+  }
+
   constructor(message: string) {
     super('SHARDLINE_BUFFER_FULL', message, { defaultRetryable: true });
   }

@@ -1,4 +1,4 @@
-import { type ShardlineError, TimeoutError } from '@shardline/core';
+import { brandErrorClass, type ShardlineError, TimeoutError } from '@shardline/core';
 
 /**
  * A record's time to live (`recordTtlMs`) ran out before it could be written: the KPL's `Expired`.
@@ -7,6 +7,10 @@ import { type ShardlineError, TimeoutError } from '@shardline/core';
  * @public
  */
 export class RecordExpiredError extends TimeoutError {
+  static {
+    brandErrorClass(this, 'producer.RecordExpiredError');
+  }
+
   /** The attempt error code the KPL reports for this case. */
   static readonly ERROR_CODE = 'Expired';
   /** The TTL that ran out, in milliseconds. */

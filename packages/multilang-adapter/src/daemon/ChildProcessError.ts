@@ -1,4 +1,4 @@
-import { ShardlineError, type ShardlineErrorOptions } from '@shardline/core';
+import { brandErrorClass, ShardlineError, type ShardlineErrorOptions } from '@shardline/core';
 
 /** How a MultiLang child process failed its shard. @public */
 export type ChildFailure = 'spawn-failed' | 'exited' | 'stdout-closed' | 'write-failed';
@@ -11,6 +11,10 @@ export type ChildFailure = 'spawn-failed' | 'exited' | 'stdout-closed' | 'write-
  * @public
  */
 export class ChildProcessError extends ShardlineError {
+  static {
+    brandErrorClass(this, 'multilang.ChildProcessError');
+  }
+
   constructor(
     /** The shard the child processed. */
     readonly shardId: string,
