@@ -23,7 +23,7 @@
  */
 import { KinesisClient, PutRecordCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { createKinesisClient } from '@shardline/core';
-import { createStream, type EmulatorProcess, type FanOutFront, startEmulatorProcess, startFanOutFront, stopEmulatorProcess, uniqueName } from '@shardline/testkit';
+import { createStream, type EmulatorProcess, type FanOutFront, startEmulatorProcess, startFanOutFront, stopEmulatorProcess, uniqueName, waitFor } from '@shardline/testkit';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Worker, type WorkerOptions } from '../src';
@@ -74,13 +74,8 @@ function workerOptions(rig: Rig, side: Side, streamName: string, handler: Worker
   };
 }
 
-async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await delay(5);
-  }
-}
+// Polled every 5 ms: a latency run must notice the last record soon after it arrives.
+const waitUntil = (condition: () => boolean, timeoutMs: number, what: string): Promise<void> => waitFor(condition, timeoutMs, what, 5);
 
 /** One latency run: put → handler latencies in ms. */
 async function latencyRun(rig: Rig, side: Side): Promise<number[]> {
