@@ -1,4 +1,4 @@
-import type { Logger } from '@shardline/core';
+import { hideCredentials, type Logger } from '@shardline/core';
 import { handleShutdownSignals, type ShutdownSignalsOptions, type Stoppable, Worker } from '@shardline/kcl-consumer';
 import type { ChildConnection } from './ChildConnection';
 import type { MultiLangDaemonOptions } from './MultiLangDaemonOptions';
@@ -20,7 +20,11 @@ import { resolveMultiLangDaemonOptions, type ResolvedMultiLangDaemonOptions } fr
  * @public
  */
 export class MultiLangDaemon implements Stoppable {
-  /** The resolved options. */
+  /**
+   * The resolved options, safe to print: static credentials in `worker.clientOptions` are behind a
+   * provider function and secret entries of `env` and `worker.clientOptions.env` are not enumerable
+   * (as core's `hideCredentials` does). The children still get the environment as given.
+   */
   readonly options: ResolvedMultiLangDaemonOptions;
   /** The worker the children run under (its `workerId`, events and shard status). */
   readonly worker: Worker;
@@ -31,7 +35,8 @@ export class MultiLangDaemon implements Stoppable {
 
   /** Validates the options (the worker's too) before anything starts. */
   constructor(options: MultiLangDaemonOptions) {
-    const o = (this.options = resolveMultiLangDaemonOptions(options));
+    const o = resolveMultiLangDaemonOptions(options);
+    this.options = printable(o);
     this.log = o.logger.child({ component: 'MultiLangDaemon' });
     this.worker = new Worker({
       ...o.worker,
@@ -100,4 +105,14 @@ export class MultiLangDaemon implements Stoppable {
     this.children.add(child);
     void child.exited.then(() => this.children.delete(child));
   }
+}
+
+/** The options with every secret hidden from JSON, pino and `util.inspect` (the daemon keeps the real ones). */
+function printable(o: ResolvedMultiLangDaemonOptions): ResolvedMultiLangDaemonOptions {
+  const clientOptions = hideCredentials(o.worker.clientOptions);
+  return {
+    ...o,
+    worker: clientOptions === o.worker.clientOptions ? o.worker : { ...o.worker, clientOptions },
+    env: o.env === undefined ? undefined : hideCredentials({ env: o.env }).env,
+  };
 }
