@@ -10,3 +10,4 @@ export * from './useEmulators';
 export * from './emulatorProcess';
 export * from './fanout';
 export * from './limits';
+export * from './LineProcess';
