@@ -257,7 +257,9 @@ async function workerRun(endpoints: Endpoints, streamName: string, expected: num
     kinesisClient: kinesis,
     dynamoDbClient: dynamo,
     autoCheckpoint,
-    ...(RETRIEVAL ? { retrieval: new PollingRetrieval({ client: kinesis, ...RETRIEVAL }) } : {}),
+    // Unlimited kinesalite: no read pacing either (it would hold each shard to Kinesis's 2 MiB/s), as the raw loop has none.
+    readBytesPerSecond: 'unlimited',
+    ...(RETRIEVAL ? { retrieval: new PollingRetrieval({ client: kinesis, readBytesPerSecond: 'unlimited', ...RETRIEVAL }) } : {}),
     handler: (records, { shardId }) => {
       trace(`handler ${shardId} ${records.length}`);
       n += records.length;

@@ -120,9 +120,12 @@ export async function limitedRecords(e: LimitedEndpoints, print: Print): Promise
     await putAll(setup, streamName, entries);
     const shardIds = shards.map((s) => s.ShardId!);
     const rates = { raw: [] as number[], worker: [] as number[] };
+    // GetRecords calls and throttles of each contender, from the front's counters around its runs.
+    const calls = { raw: { calls: 0, throttled: 0 }, worker: { calls: 0, throttled: 0 } };
     for (let round = 0; round < ROUNDS; round++) {
       for (const name of round % 2 === 0 ? (['raw', 'worker'] as const) : (['worker', 'raw'] as const)) {
         await sleep(5_500); // the last 10 MB answer's read debt runs out first
+        const before = await fetchLimitsStats(e.kinesis);
         if (name === 'worker') rates.worker.push(await workerCatchUp(e, streamName));
         else {
           const k = limited();
@@ -132,10 +135,12 @@ export async function limitedRecords(e: LimitedEndpoints, print: Print): Promise
             k.destroy();
           }
         }
+        const after = await fetchLimitsStats(e.kinesis);
+        calls[name].calls += after.getRecordsCalls - before.getRecordsCalls;
+        calls[name].throttled += after.throttledGetRecords - before.throttledGetRecords;
       }
       console.error(`limits round ${round + 1}: raw ${rates.raw[round]!.toFixed(0)} records/s, worker ${rates.worker[round]!.toFixed(0)} records/s (limit ${LIMIT_RECORDS_PER_S.toFixed(0)})`);
     }
-    const stats = await fetchLimitsStats(e.kinesis);
     const conditions = `${SHARDS} shards, ${PER_SHARD} records of ${DATA_BYTES} B per shard from TRIM_HORIZON, Limit 10,000, limits enforced (5 GetRecords/s and 2 MiB/s per shard), kinesalite + limits front and dynalite in their own processes, median of ${ROUNDS} alternating rounds; sustained rate after the first answer`;
     const ours = median(rates.worker);
     const raw = median(rates.raw);
@@ -146,7 +151,7 @@ export async function limitedRecords(e: LimitedEndpoints, print: Print): Promise
       'worker-limited-vs-read-limit',
       ours / LIMIT_RECORDS_PER_S,
       'x',
-      `fraction of the read limit: ${LIMIT_RECORDS_PER_S.toFixed(0)} records/s = 2 MiB/s per shard x ${SHARDS} / ${RECORD_BYTES} B; the front refused ${stats.throttledGetRecords} of ${stats.getRecordsCalls} GetRecords over all runs`,
+      `fraction of the read limit: ${LIMIT_RECORDS_PER_S.toFixed(0)} records/s = 2 MiB/s per shard x ${SHARDS} / ${RECORD_BYTES} B; the front refused ${calls.worker.throttled} of the worker's ${calls.worker.calls} GetRecords over all runs (raw loop: ${calls.raw.throttled} of ${calls.raw.calls})`,
     );
     print('worker-limited-raw-getrecords-vs-read-limit', raw / LIMIT_RECORDS_PER_S, 'x', `the raw loop as a fraction of the read limit (${LIMIT_RECORDS_PER_S.toFixed(0)} records/s)`);
 

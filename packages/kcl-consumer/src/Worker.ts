@@ -108,6 +108,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
               client: this.kinesis,
               limit: o.maxRecords,
               idleTimeBetweenReadsMs: o.idleTimeBetweenReadsMs,
+              readBytesPerSecond: Number.isFinite(o.readBytesPerSecond) ? o.readBytesPerSecond : 'unlimited',
               deliverEmptyBatches: true,
               clock: o.clock,
               logger: o.logger,

@@ -24,6 +24,7 @@ import {
 } from '@shardline/core';
 import { defaultWorkerId, resolveLeaseCoordinatorOptions, type BillingMode } from '@shardline/dynamo-lease';
 import { MAX_GET_RECORDS_LIMIT, MIN_TIME_BETWEEN_READS_MS } from '@shardline/kinesis-poller';
+import { readRateOption } from '@shardline/kinesis-poller/internal';
 import type { RecordHandler, RecordProcessorFactory } from './RecordProcessor';
 import { type FanOutOptions, resolveFanOutOptions, type ResolvedFanOutOptions } from './fanout/resolveFanOutOptions';
 import type { Retrieval } from './Retrieval';
@@ -58,6 +59,14 @@ export interface WorkerOptions {
   readonly maxRecords?: number;
   /** Milliseconds between GetRecords calls on a caught-up shard (the KCL's `idleTimeBetweenReadsInMillis`), at least 200. Default 1,000. */
   readonly idleTimeBetweenReadsMs?: number;
+  /**
+   * Polling: the read rate to stay under per shard, in bytes per second. After a GetRecords that
+   * returned B bytes the next call on that shard waits until B / readBytesPerSecond after it, as
+   * Kinesis refuses reads until then, instead of being throttled and backing off. Default
+   * 2,097,152 (2 MiB/s, Kinesis's read limit per shard, shared by every polling application);
+   * `'unlimited'` turns the pacing off.
+   */
+  readonly readBytesPerSecond?: number | 'unlimited';
   /**
    * How records are retrieved: `'polling'` (GetRecords, the default), `'fanout'` (enhanced
    * fan-out: SubscribeToShard pushes over HTTP/2, a dedicated 2 MiB/s per shard; see `fanout`),
@@ -131,6 +140,8 @@ export interface ResolvedWorkerOptions {
   readonly processEmptyBatches: boolean;
   readonly maxRecords: number;
   readonly idleTimeBetweenReadsMs: number;
+  /** `Infinity` for `'unlimited'`. */
+  readonly readBytesPerSecond: number;
   readonly retrieval: 'polling' | 'fanout' | Retrieval;
   /** Set with `retrieval: 'fanout'`. */
   readonly fanout: ResolvedFanOutOptions | undefined;
@@ -171,6 +182,7 @@ const KNOWN = [
   'processEmptyBatches',
   'maxRecords',
   'idleTimeBetweenReadsMs',
+  'readBytesPerSecond',
   'retrieval',
   'fanout',
   'failoverTimeMs',
@@ -276,6 +288,7 @@ export function resolveWorkerOptions(input: WorkerOptions): ResolvedWorkerOption
     processEmptyBatches: booleanOption('worker.processEmptyBatches', input.processEmptyBatches, false),
     maxRecords: integerOption('worker.maxRecords', input.maxRecords, MAX_GET_RECORDS_LIMIT, { min: 1, max: MAX_GET_RECORDS_LIMIT }),
     idleTimeBetweenReadsMs: integerOption('worker.idleTimeBetweenReadsMs', input.idleTimeBetweenReadsMs, 1_000, { min: MIN_TIME_BETWEEN_READS_MS, max: 3_600_000 }),
+    readBytesPerSecond: readRateOption('worker.readBytesPerSecond', input.readBytesPerSecond),
     retrieval,
     fanout,
     failoverTimeMs,

@@ -342,6 +342,7 @@ export class Poller implements AsyncIterable<ShardBatch> {
       maxPrefetchBatches: o.maxPrefetchBatches,
       deaggregate: o.deaggregate,
       deliverEmptyBatches: o.deliverEmptyBatches,
+      readBytesPerSecond: Number.isFinite(o.readBytesPerSecond) ? o.readBytesPerSecond : 'unlimited',
       throttleBackoff: o.throttleBackoff,
       retryBackoff: o.retryBackoff,
       maxAttempts: Number.isFinite(o.maxAttempts) ? o.maxAttempts : 'unlimited',

@@ -46,7 +46,8 @@ function childShardsOf(children: SdkChildShard[] | undefined): ChildShard[] | un
  * - Backpressure: the next GetRecords starts only after the consumer asked for the next batch
  *   (the previous one is handled), plus up to `maxPrefetchBatches` batches fetched ahead.
  * - Pacing: calls start at least `idleTimeBetweenReadsMs` apart when caught up, 200 ms apart
- *   while behind (full batch or `millisBehindLatest` > 0).
+ *   while behind (full batch or `millisBehindLatest` > 0), and never before the bytes of the last
+ *   answer are paid for at `readBytesPerSecond` (Kinesis's 2 MiB/s per shard).
  * - Positions: resumes after an {@link ExtendedSequenceNumber} by asking for AT_SEQUENCE_NUMBER
  *   and dropping user records at or below it, so a position inside an aggregate resumes at the
  *   next sub-record. The shard iterator itself is never exposed (it expires after 5 minutes).
@@ -239,8 +240,10 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
     const raw = out.Records ?? [];
     const records: DeaggregatedRecord[] = [];
     let bytes = 0;
+    let keyBytes = 0;
     for (const r of raw) {
       bytes += r.Data?.byteLength ?? 0;
+      keyBytes += r.PartitionKey?.length ?? 0;
       // Only aggregates go through the deaggregator. A plain record is never range-checked: Kinesis
       // placed it by its explicit hash key, which GetRecords does not return, so its partition
       // key's hash says nothing about whether it belongs here.
@@ -260,6 +263,9 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
 
     const caughtUp = raw.length < this.o.limit && !(millisBehindLatest && millisBehindLatest > 0);
     this.nextReadAt = this.lastCallStartedAt + (caughtUp ? this.o.idleTimeBetweenReadsMs : MIN_TIME_BETWEEN_READS_MS);
+    // Kinesis refuses reads of this shard until the answer's bytes are paid for at its read rate.
+    const paidAt = this.o.clock.monotonicNow() + ((bytes + keyBytes) * 1000) / this.o.readBytesPerSecond;
+    if (paidAt > this.nextReadAt) this.nextReadAt = paidAt;
 
     const labels = this.labels;
     this.m.getRecords.add(1, labels);

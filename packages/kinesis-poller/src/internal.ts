@@ -11,3 +11,4 @@
  */
 export { isPastFloor } from './StartingPosition';
 export { plainUserRecord } from './plainUserRecord';
+export { readRateOption } from './resolveShardReaderOptions';

@@ -26,7 +26,9 @@ describe('resolvePollerOptions', () => {
       handlerRetries: 0,
       handlerGraceMs: 30_000,
       throttleBackoff: { baseDelayMs: 500, maxDelayMs: 10_000, jitter: 'equal' },
+      readBytesPerSecond: 2_097_152,
     });
+    expect(resolvePollerOptions({ streamName: 's', readBytesPerSecond: 'unlimited' }).readBytesPerSecond).toBe(Infinity);
     expect(o.store).toBeInstanceOf(MemoryPositionStore);
     expect(o.startingPosition('shardId-000000000000')).toBe('TRIM_HORIZON');
   });
@@ -56,6 +58,8 @@ describe('resolvePollerOptions', () => {
     [{ streamName: 's', clock: { now: () => 0 } }, 'poller.clock must be an object with now, monotonicNow, sleep methods'],
     [{ streamName: 's', throttleBackoff: { baseDelayMs: -1 } }, 'poller.throttleBackoff.baseDelayMs must be an integer between 0 and 3600000 (got -1)'],
     [{ streamName: 's', maxAttempts: 0 }, 'poller.maxAttempts must be an integer between 1 and 100 (got 0)'],
+    [{ streamName: 's', readBytesPerSecond: 100 }, 'poller.readBytesPerSecond must be an integer between 1024 and 1073741824 (got 100)'],
+    [{ streamName: 's', readBytesPerSecond: 'fast' }, `poller.readBytesPerSecond must be an integer between 1024 and 1073741824, or 'unlimited' (got "fast")`],
     [{ streamName: 's', maxAttempts: 'forever' }, `poller.maxAttempts must be an integer between 1 and 100, or 'unlimited' (got "forever")`],
     [{ streamName: 's', onRetry: 'log' }, 'poller.onRetry must be a function (got "log")'],
     [{ streamName: 's', handlerGraceMs: -1 }, 'poller.handlerGraceMs must be an integer between 0 and 3600000 (got -1)'],

@@ -24,6 +24,8 @@ import { type ResolvedStartingPosition, resolveStartingPosition, type StartingPo
 
 /** KCL's floor for the time between two GetRecords calls on a shard (5 reads/s per shard). @public */
 export const MIN_TIME_BETWEEN_READS_MS = 200;
+/** What one shard gives to GetRecords, in bytes per second (2 MiB/s, shared by every polling consumer). @public */
+export const SHARD_READ_BYTES_PER_SECOND = 2_097_152;
 /** The most records one GetRecords call may return. @public */
 export const MAX_GET_RECORDS_LIMIT = 10_000;
 /** A ShardReader's default `maxAttempts`: its owner decides what to do after that (the KCL consumer restarts it). */
@@ -68,6 +70,15 @@ export interface ReadOptions {
   readonly deaggregate?: boolean | DeaggregationOptions;
   /** Deliver batches with no records (to observe `millisBehindLatest`). Default false. */
   readonly deliverEmptyBatches?: boolean;
+  /**
+   * Read rate to stay under, per shard, in bytes per second: after a GetRecords that returned B
+   * bytes (data + partition keys), the next call on that shard waits until B / readBytesPerSecond
+   * after the answer, as Kinesis refuses reads until then (a 10 MiB answer blocks the shard for 5 s).
+   * The reader then waits once instead of being throttled and backing off. Default 2,097,152
+   * (Kinesis's 2 MiB/s per shard); lower it when other polling consumers share the shards, or pass
+   * `'unlimited'` against an emulator without limits.
+   */
+  readonly readBytesPerSecond?: number | 'unlimited';
   /** Backoff after ProvisionedThroughputExceeded, per shard; retried without limit. Default 500 ms doubling to 10 s, equal jitter. */
   readonly throttleBackoff?: BackoffOptions;
   /** Backoff after a transient error (network, 5xx, timeout). Default 100 ms doubling to 5 s, full jitter. */
@@ -124,6 +135,8 @@ export interface ResolvedReadOptions {
   readonly maxPrefetchBatches: number;
   readonly deaggregate: DeaggregationOptions | false;
   readonly deliverEmptyBatches: boolean;
+  /** `Infinity` for `'unlimited'`. */
+  readonly readBytesPerSecond: number;
   readonly throttleBackoff: ResolvedBackoffOptions;
   readonly retryBackoff: ResolvedBackoffOptions;
   /** `Infinity` for `'unlimited'`. */
@@ -155,6 +168,7 @@ export const READ_OPTION_KEYS = [
   'maxPrefetchBatches',
   'deaggregate',
   'deliverEmptyBatches',
+  'readBytesPerSecond',
   'throttleBackoff',
   'retryBackoff',
   'maxAttempts',
@@ -183,6 +197,13 @@ function attemptsOption(path: string, value: unknown, defaultValue: number): num
   throw new InvalidArgumentError(`${path} must be an integer between 1 and 100, or 'unlimited' (got ${JSON.stringify(value) ?? typeof value})`);
 }
 
+/** Validates `readBytesPerSecond`: `Infinity` for `'unlimited'`. */
+export function readRateOption(path: string, value: unknown): number {
+  if (value === 'unlimited') return Infinity;
+  if (value === undefined || typeof value === 'number') return integerOption(path, value, SHARD_READ_BYTES_PER_SECOND, { min: 1_024, max: 1_073_741_824 });
+  throw new InvalidArgumentError(`${path} must be an integer between 1024 and 1073741824, or 'unlimited' (got ${JSON.stringify(value) ?? typeof value})`);
+}
+
 function objectOption<T extends object>(path: string, value: unknown, methods: readonly string[], make: () => T): T {
   if (value === undefined) return make();
   if (value === null || typeof value !== 'object' || methods.some((m) => typeof (value as Record<string, unknown>)[m] !== 'function')) {
@@ -203,6 +224,7 @@ export function resolveReadOptions(input: ReadOptions, path: string, defaultMaxA
     maxPrefetchBatches: integerOption(`${path}.maxPrefetchBatches`, input.maxPrefetchBatches, 0, { min: 0, max: 100 }),
     deaggregate: deaggregateOption(`${path}.deaggregate`, input.deaggregate),
     deliverEmptyBatches: booleanOption(`${path}.deliverEmptyBatches`, input.deliverEmptyBatches, false),
+    readBytesPerSecond: readRateOption(`${path}.readBytesPerSecond`, input.readBytesPerSecond),
     throttleBackoff: resolveBackoffOptions(input.throttleBackoff, `${path}.throttleBackoff`, { baseDelayMs: 500, maxDelayMs: 10_000, jitter: 'equal' }),
     retryBackoff: resolveBackoffOptions(input.retryBackoff, `${path}.retryBackoff`, { baseDelayMs: 100, maxDelayMs: 5_000, jitter: 'full' }),
     maxAttempts: attemptsOption(`${path}.maxAttempts`, input.maxAttempts, defaultMaxAttempts),

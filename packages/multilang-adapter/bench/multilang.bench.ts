@@ -197,6 +197,8 @@ function workerOptions(endpoints: Endpoints, streamName: string) {
     initialPosition: 'TRIM_HORIZON' as const,
     kinesisClient: kinesisClient(endpoints),
     dynamoDbClient: dynamoDbClient(endpoints),
+    // Kinesalite without limits: no read pacing (the same for the daemon and the in-process worker).
+    readBytesPerSecond: 'unlimited' as const,
   };
 }
 
