@@ -91,6 +91,16 @@ beforeAll(async () => {
       files: { 'roundtrip.cjs': fixture('roundtrip.cjs') },
     }),
   );
+  // The codec alone in a TypeScript app that checks library declarations too, with no AWS SDK installed.
+  startInstall('aggregation-strict-types', () =>
+    createApp('kpl-aggregation-strict-types', {
+      manager: 'npm',
+      tarballs,
+      dependencies: { '@shardline/kpl-aggregation': tarball('@shardline/kpl-aggregation') },
+      devDependencies: { '@types/node': '^20.19.0' },
+      files: { 'src/main.ts': fixture('aggregate-strict.ts'), 'tsconfig.json': appTsconfig('node16', { skipLibCheck: false }) },
+    }),
+  );
   startInstall('own-client-npm', () =>
     createApp('own-client-npm', {
       manager: 'npm',
@@ -219,6 +229,17 @@ describe('npm, kpl-aggregation alone', () => {
     expect(result!.afterRequire.filter((n) => NOT_IN_CODEC.test(n))).toEqual([]);
     expect(result!.afterRoundTrip.filter((n) => NOT_IN_CODEC.test(n))).toEqual([]);
     await expectOneCopy(app, ['@shardline/core']);
+  });
+});
+
+describe('npm, kpl-aggregation alone in a TypeScript app with skipLibCheck: false', () => {
+  it('type-checks its declarations without the AWS SDK installed (core/base) and round-trips', async () => {
+    const app = await installs.get('aggregation-strict-types')!;
+    const compiled = await tsc(app);
+    expect({ status: compiled.status, output: compiled.stdout + compiled.stderr }).toEqual({ status: 0, output: '' });
+    const out = await runNode(app, ['dist/main.js'], {});
+    expect(parseResult<{ records: string[] }>(out.stdout, out.stderr).records).toEqual(Array.from({ length: 10 }, (_, i) => `value-${i}`));
+    expect(strayStdout(out.stdout)).toEqual([]);
   });
 });
 

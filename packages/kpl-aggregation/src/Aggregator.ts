@@ -1,4 +1,4 @@
-import { parseExplicitHashKey, partitionKeyToHashKey, RecordTooLargeError, validatePartitionKey } from '@shardline/core';
+import { parseExplicitHashKey, partitionKeyToHashKey, RecordTooLargeError, validatePartitionKey } from '@shardline/core/base';
 import { KPL_DIGEST_BYTES, KPL_FIXED_OVERHEAD_BYTES, KPL_MAGIC, md5Digest, recordEntrySize, tableEntrySize, varintSize, writeVarint } from './AggregatedRecordFormat';
 import { type AggregatorOptions, type ResolvedAggregatorOptions, resolveAggregatorOptions } from './resolveAggregatorOptions';
 import type { KinesisRecord, UserRecord } from './UserRecord';

@@ -1,4 +1,4 @@
-import { findRangeIndex, type HashKeyRange, parseExplicitHashKey, rangeContains, type SdkShard, type ShardInfo, shardInfoFromSdk } from '@shardline/core';
+import { findRangeIndex, type HashKeyRange, parseExplicitHashKey, rangeContains, type SdkShard, type ShardInfo, shardInfoFromSdk } from '@shardline/core/base';
 import { hashKeyToWords, Md5Scratch, md5Utf8Words } from './md5';
 
 /**

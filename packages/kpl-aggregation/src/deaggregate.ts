@@ -9,7 +9,7 @@ import {
   partitionKeyToHashKey,
   rangeContains,
   rejectUnknownOptions,
-} from '@shardline/core';
+} from '@shardline/core/base';
 import { type CorruptAggregateReason, type DecodedAggregate, decodeAggregatedRecord, isNotAggregateReason, type NotAggregateReason } from './decodeAggregatedRecord';
 
 /** A record as the AWS SDK v3 returns it from GetRecords (or SubscribeToShard). @public */

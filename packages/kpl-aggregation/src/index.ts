@@ -30,4 +30,4 @@ export {
   type PromRegistry,
   type SdkShard,
   type ShardInfo,
-} from '@shardline/core';
+} from '@shardline/core/base';

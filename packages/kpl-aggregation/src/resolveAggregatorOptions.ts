@@ -1,4 +1,4 @@
-import { booleanOption, integerOption, rejectUnknownOptions } from '@shardline/core';
+import { booleanOption, integerOption, rejectUnknownOptions } from '@shardline/core/base';
 
 /** Options of an {@link Aggregator}. @public */
 export interface AggregatorOptions {

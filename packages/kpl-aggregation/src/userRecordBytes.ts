@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@shardline/core';
+import { InvalidArgumentError } from '@shardline/core/base';
 
 /**
  * The bytes of a record's data when it is not a Uint8Array of this realm: a string's UTF-8 bytes

@@ -27,9 +27,12 @@ function compile(into: string): void {
   } catch (error) {
     throw new Error(`tsc failed: ${(error as { stdout?: string }).stdout ?? ''}`, { cause: error });
   }
-  for (const name of ['core', 'kpl-aggregation']) {
-    fs.writeFileSync(path.join(into, 'node_modules', '@shardline', name, 'package.json'), JSON.stringify({ name: `@shardline/${name}`, main: './src/index.js' }));
-  }
+  fs.writeFileSync(path.join(into, 'node_modules', '@shardline', 'kpl-aggregation', 'package.json'), JSON.stringify({ name: '@shardline/kpl-aggregation', main: './src/index.js' }));
+  // core with its two entry points, as published.
+  fs.writeFileSync(
+    path.join(into, 'node_modules', '@shardline', 'core', 'package.json'),
+    JSON.stringify({ name: '@shardline/core', main: './src/index.js', exports: { '.': './src/index.js', './base': './src/base.js' } }),
+  );
 }
 
 // Runs in the child: records every module request, requires the package (argv[1]), makes a round trip.
@@ -66,7 +69,7 @@ describe('the kpl-aggregation entry point', () => {
     };
     const bare = result.requests.filter((r) => !r.startsWith('.') && !r.startsWith('/') && !r.startsWith('node:'));
     expect(bare.filter((r) => FORBIDDEN.test(r))).toEqual([]);
-    expect(new Set(bare.filter((r) => r.startsWith('@')))).toEqual(new Set(['@shardline/kpl-aggregation', '@shardline/core']));
+    expect(new Set(bare.filter((r) => r.startsWith('@')))).toEqual(new Set(['@shardline/kpl-aggregation', '@shardline/core/base']));
     const outside = result.files.filter((f) => !f.startsWith(path.join(fs.realpathSync(dir), 'node_modules', '@shardline') + path.sep));
     expect(outside).toEqual([]);
     expect(result.roundTrip).toEqual([

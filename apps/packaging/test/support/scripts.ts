@@ -8,9 +8,12 @@ export function fixture(name: string): string {
   return fs.readFileSync(path.join(__dirname, '..', '..', 'fixtures', name), 'utf8');
 }
 
-/** tsconfig.json of an application: strict, node16 or nodenext, as `tsc --init` users set it. */
-export function appTsconfig(module: 'node16' | 'nodenext'): string {
-  const compilerOptions = { target: 'ES2022', module, moduleResolution: module, strict: true, skipLibCheck: true, outDir: 'dist', rootDir: 'src', types: ['node'] };
+/**
+ * tsconfig.json of an application: strict, node16 or nodenext, as `tsc --init` users set it;
+ * `skipLibCheck: false` also type-checks the installed packages' declarations.
+ */
+export function appTsconfig(module: 'node16' | 'nodenext', { skipLibCheck = true }: { skipLibCheck?: boolean } = {}): string {
+  const compilerOptions = { target: 'ES2022', module, moduleResolution: module, strict: true, skipLibCheck, outDir: 'dist', rootDir: 'src', types: ['node'] };
   return `${JSON.stringify({ compilerOptions, include: ['src'] }, null, 2)}\n`;
 }
 
