@@ -16,7 +16,21 @@
  */
 import { type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { createDynamoDbClient, createKinesisClient } from '@shardline/core';
-import { createStream, fetchLimitsStats, listAllShards, uniqueName, latencyOf, median, percentile, produceTimestamped, putAll, rawCatchUp, rawLatency, ShardClock } from '@shardline/testkit';
+import {
+  countingReadCalls,
+  createStream,
+  latencyOf,
+  listAllShards,
+  printLatency,
+  printCatchUp,
+  produceTimestamped,
+  putAll,
+  rawCatchUp,
+  rawLatency,
+  type ReadCalls,
+  ShardClock,
+  uniqueName,
+} from '@shardline/testkit';
 import { randomBytes } from 'node:crypto';
 import { Worker } from '../src';
 
@@ -121,39 +135,34 @@ export async function limitedRecords(e: LimitedEndpoints, print: Print): Promise
     const shardIds = shards.map((s) => s.ShardId!);
     const rates = { raw: [] as number[], worker: [] as number[] };
     // GetRecords calls and throttles of each contender, from the front's counters around its runs.
-    const calls = { raw: { calls: 0, throttled: 0 }, worker: { calls: 0, throttled: 0 } };
+    const calls: Record<'raw' | 'worker', ReadCalls> = { raw: { calls: 0, throttled: 0 }, worker: { calls: 0, throttled: 0 } };
     for (let round = 0; round < ROUNDS; round++) {
       for (const name of round % 2 === 0 ? (['raw', 'worker'] as const) : (['worker', 'raw'] as const)) {
         await sleep(5_500); // the last 10 MB answer's read debt runs out first
-        const before = await fetchLimitsStats(e.kinesis);
-        if (name === 'worker') rates.worker.push(await workerCatchUp(e, streamName));
+        if (name === 'worker') rates.worker.push(await countingReadCalls(e.kinesis, calls.worker, () => workerCatchUp(e, streamName)));
         else {
           const k = limited();
           try {
-            rates.raw.push(await rawCatchUp(k, streamName, shardIds, PER_SHARD));
+            rates.raw.push(await countingReadCalls(e.kinesis, calls.raw, () => rawCatchUp(k, streamName, shardIds, PER_SHARD)));
           } finally {
             k.destroy();
           }
         }
-        const after = await fetchLimitsStats(e.kinesis);
-        calls[name].calls += after.getRecordsCalls - before.getRecordsCalls;
-        calls[name].throttled += after.throttledGetRecords - before.throttledGetRecords;
       }
       console.error(`limits round ${round + 1}: raw ${rates.raw[round]!.toFixed(0)} records/s, worker ${rates.worker[round]!.toFixed(0)} records/s (limit ${LIMIT_RECORDS_PER_S.toFixed(0)})`);
     }
     const conditions = `${SHARDS} shards, ${PER_SHARD} records of ${DATA_BYTES} B per shard from TRIM_HORIZON, Limit 10,000, limits enforced (5 GetRecords/s and 2 MiB/s per shard), kinesalite + limits front and dynalite in their own processes, median of ${ROUNDS} alternating rounds; sustained rate after the first answer`;
-    const ours = median(rates.worker);
-    const raw = median(rates.raw);
-    print('worker-limited', ours, 'records/s', `one Worker, defaults (handler + auto-checkpoint); ${conditions}`);
-    print('worker-limited-raw-getrecords', raw, 'records/s', `raw loop, one per shard, GetRecords back-to-back, 200 ms after a throttle; ${conditions}`);
-    print('worker-limited-vs-raw-getrecords', median(rates.worker.map((w, i) => w / rates.raw[i]!)), 'x', `raw GetRecords loop at the same concurrency (one per shard); ${conditions}`);
-    print(
-      'worker-limited-vs-read-limit',
-      ours / LIMIT_RECORDS_PER_S,
-      'x',
-      `fraction of the read limit: ${LIMIT_RECORDS_PER_S.toFixed(0)} records/s = 2 MiB/s per shard x ${SHARDS} / ${RECORD_BYTES} B; the front refused ${calls.worker.throttled} of the worker's ${calls.worker.calls} GetRecords over all runs (raw loop: ${calls.raw.throttled} of ${calls.raw.calls})`,
-    );
-    print('worker-limited-raw-getrecords-vs-read-limit', raw / LIMIT_RECORDS_PER_S, 'x', `the raw loop as a fraction of the read limit (${LIMIT_RECORDS_PER_S.toFixed(0)} records/s)`);
+    printCatchUp(print, {
+      label: 'worker-limited',
+      who: 'worker',
+      describe: 'one Worker, defaults (handler + auto-checkpoint)',
+      ours: rates.worker,
+      raw: rates.raw,
+      calls: { ours: calls.worker, raw: calls.raw },
+      conditions,
+      limitRecordsPerS: LIMIT_RECORDS_PER_S,
+      limitText: `2 MiB/s per shard x ${SHARDS} / ${RECORD_BYTES} B`,
+    });
 
     const live = uniqueName('bench-latency');
     await createStream(setup, live, SHARDS);
@@ -170,12 +179,7 @@ export async function limitedRecords(e: LimitedEndpoints, print: Print): Promise
       }
     }
     const lat = `one 100 B record every 50 ms through the limits front, ${SHARDS} shards, read from LATEST, ${latency.worker.length} samples over 2 alternating runs; kinesalite + limits front in their own process`;
-    print('worker-latency-p50', percentile(latency.worker, 50), 'ms', `put start to handler, Worker defaults (idle 1,000 ms between calls when caught up); ${lat}`);
-    print('worker-latency-p50-raw-getrecords', percentile(latency.raw, 50), 'ms', `raw loop calling GetRecords every 200 ms (the 5 calls/s limit); ${lat}`);
-    print('worker-latency-p50-vs-raw-getrecords', percentile(latency.worker, 50) / percentile(latency.raw, 50), 'x', `raw GetRecords every 200 ms; ours / raw (lower is faster); ${lat}`);
-    print('worker-latency-p99', percentile(latency.worker, 99), 'ms', `put start to handler, Worker defaults; ${lat}`);
-    print('worker-latency-p99-raw-getrecords', percentile(latency.raw, 99), 'ms', `raw loop calling GetRecords every 200 ms; ${lat}`);
-    print('worker-latency-p99-vs-raw-getrecords', percentile(latency.worker, 99) / percentile(latency.raw, 99), 'x', `raw GetRecords every 200 ms; ours / raw (lower is faster); ${lat}`);
+    printLatency(print, 'worker-latency', 'Worker', latency.worker, latency.raw, lat);
   } finally {
     setup.destroy();
   }

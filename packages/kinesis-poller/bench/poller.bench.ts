@@ -25,15 +25,16 @@
 import { type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { createKinesisClient } from '@shardline/core';
 import {
+  countingReadCalls,
   createStream,
-  fetchLimitsStats,
   listAllShards,
+  printCatchUp,
+  type ReadCalls,
   startEmulatorProcess,
   stopEmulatorProcess,
   uniqueName,
   latencyOf,
-  median,
-  percentile,
+  printLatency,
   produceTimestamped,
   putAll,
   rawCatchUp,
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
     console.error(`put ${entries.length} records of ${DATA_BYTES} B in ${((performance.now() - putStarted) / 1000).toFixed(1)} s (unlimited endpoint)`);
     const rates = { raw: [] as number[], poller: [] as number[] };
     // GetRecords calls and throttles of each contender, from the front's counters around its runs.
-    const calls = { raw: { calls: 0, throttled: 0 }, poller: { calls: 0, throttled: 0 } };
+    const calls: Record<'raw' | 'poller', ReadCalls> = { raw: { calls: 0, throttled: 0 }, poller: { calls: 0, throttled: 0 } };
     const contenders = [
       ['raw', (k: KinesisClient) => rawCatchUp(k, streamName, shardIds, PER_SHARD)],
       ['poller', (k: KinesisClient) => pollerCatchUp(k, streamName)],
@@ -125,31 +126,26 @@ async function main(): Promise<void> {
       for (const [name, run] of round % 2 === 0 ? contenders : [...contenders].reverse()) {
         await sleep(5_500); // the last 10 MB answer's read debt (5 s at 2 MiB/s) runs out first
         const k = limited();
-        const before = await fetchLimitsStats(kinesalite.endpoint);
         try {
-          rates[name].push(await run(k));
+          rates[name].push(await countingReadCalls(kinesalite.endpoint, calls[name], () => run(k)));
         } finally {
           k.destroy();
         }
-        const after = await fetchLimitsStats(kinesalite.endpoint);
-        calls[name].calls += after.getRecordsCalls - before.getRecordsCalls;
-        calls[name].throttled += after.throttledGetRecords - before.throttledGetRecords;
       }
       console.error(`round ${round + 1}: raw ${rates.raw[round]!.toFixed(0)} records/s, poller ${rates.poller[round]!.toFixed(0)} records/s (limit ${LIMIT_RECORDS_PER_S.toFixed(0)})`);
     }
     const conditions = `${SHARDS} shards, ${PER_SHARD} records of ${DATA_BYTES} B per shard from TRIM_HORIZON, Limit 10,000, limits enforced (5 GetRecords/s and 2 MiB/s per shard), kinesalite + limits front in their own process, median of ${ROUNDS} alternating rounds; sustained rate after the first answer`;
-    const poller = median(rates.poller);
-    const raw = median(rates.raw);
-    print('poller-limited', poller, 'records/s', `Poller defaults; ${conditions}`);
-    print('poller-limited-raw-getrecords', raw, 'records/s', `raw loop, one per shard, GetRecords back-to-back, 200 ms after a throttle; ${conditions}`);
-    print('poller-limited-vs-raw-getrecords', median(rates.poller.map((p, i) => p / rates.raw[i]!)), 'x', `raw GetRecords loop at the same concurrency (one per shard); ${conditions}`);
-    print(
-      'poller-limited-vs-read-limit',
-      poller / LIMIT_RECORDS_PER_S,
-      'x',
-      `fraction of the read limit: ${LIMIT_RECORDS_PER_S.toFixed(0)} records/s = 2 MiB/s per shard x ${SHARDS} / ${RECORD_BYTES} B; the front refused ${calls.poller.throttled} of the poller's ${calls.poller.calls} GetRecords over all runs (raw loop: ${calls.raw.throttled} of ${calls.raw.calls})`,
-    );
-    print('poller-limited-raw-getrecords-vs-read-limit', raw / LIMIT_RECORDS_PER_S, 'x', `the raw loop as a fraction of the read limit (${LIMIT_RECORDS_PER_S.toFixed(0)} records/s)`);
+    printCatchUp(print, {
+      label: 'poller-limited',
+      who: 'poller',
+      describe: 'Poller defaults',
+      ours: rates.poller,
+      raw: rates.raw,
+      calls: { ours: calls.poller, raw: calls.raw },
+      conditions,
+      limitRecordsPerS: LIMIT_RECORDS_PER_S,
+      limitText: `2 MiB/s per shard x ${SHARDS} / ${RECORD_BYTES} B`,
+    });
 
     // --- 2. latency put → handler ---------------------------------------------------------------
     const live = uniqueName('bench-latency');
@@ -168,12 +164,7 @@ async function main(): Promise<void> {
       }
     }
     const lat = `one 100 B record every 50 ms through the limits front, ${SHARDS} shards, read from LATEST, ${latency.poller.length} samples over 2 alternating runs; kinesalite + limits front in their own process`;
-    print('poller-latency-p50', percentile(latency.poller, 50), 'ms', `put start to handler, Poller defaults (idle 1,000 ms between calls when caught up); ${lat}`);
-    print('poller-latency-p50-raw-getrecords', percentile(latency.raw, 50), 'ms', `raw loop calling GetRecords every 200 ms (the 5 calls/s limit); ${lat}`);
-    print('poller-latency-p50-vs-raw-getrecords', percentile(latency.poller, 50) / percentile(latency.raw, 50), 'x', `raw GetRecords every 200 ms; ours / raw (lower is faster); ${lat}`);
-    print('poller-latency-p99', percentile(latency.poller, 99), 'ms', `put start to handler, Poller defaults; ${lat}`);
-    print('poller-latency-p99-raw-getrecords', percentile(latency.raw, 99), 'ms', `raw loop calling GetRecords every 200 ms; ${lat}`);
-    print('poller-latency-p99-vs-raw-getrecords', percentile(latency.poller, 99) / percentile(latency.raw, 99), 'x', `raw GetRecords every 200 ms; ours / raw (lower is faster); ${lat}`);
+    printLatency(print, 'poller-latency', 'Poller', latency.poller, latency.raw, lat);
   } finally {
     setup.destroy();
     await stopEmulatorProcess(kinesalite);

@@ -3,6 +3,7 @@
 // latency, and the statistics. Bench code, not used by tests.
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { randomBytes } from 'node:crypto';
+import { fetchLimitsStats } from './limits';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const isThrottle = (error: unknown): boolean => (error as { name?: string }).name === 'ProvisionedThroughputExceededException';
@@ -148,4 +149,69 @@ export async function rawLatency(kinesis: KinesisClient, streamName: string, sha
   await Promise.all(loops);
   if (samples.length !== sent) throw new Error(`raw loop saw ${samples.length} of ${sent} records`);
   return samples;
+}
+
+/** GetRecords calls of one contender, and how many of them the limits front refused. */
+export interface ReadCalls {
+  calls: number;
+  throttled: number;
+}
+
+/** Runs `run`, adding to `into` the GetRecords calls and refusals the limits front at `endpoint` counted meanwhile. */
+export async function countingReadCalls<T>(endpoint: string, into: ReadCalls, run: () => Promise<T>): Promise<T> {
+  const before = await fetchLimitsStats(endpoint);
+  try {
+    return await run();
+  } finally {
+    const after = await fetchLimitsStats(endpoint);
+    into.calls += after.getRecordsCalls - before.getRecordsCalls;
+    into.throttled += after.throttledGetRecords - before.throttledGetRecords;
+  }
+}
+
+/** What {@link printCatchUp} reports: per-round records/s of one consumer and of the raw loop, with their GetRecords counts. */
+export interface CatchUpResult {
+  /** Line prefix (`poller-limited`) and the contender's name in the text (`poller`). */
+  readonly label: string;
+  readonly who: string;
+  /** How the contender was configured, for its line. */
+  readonly describe: string;
+  readonly ours: readonly number[];
+  readonly raw: readonly number[];
+  readonly calls: { readonly ours: ReadCalls; readonly raw: ReadCalls };
+  /** The shared conditions printed with every line. */
+  readonly conditions: string;
+  /** The read limit in records/s, and how it is computed, in words. */
+  readonly limitRecordsPerS: number;
+  readonly limitText: string;
+}
+
+/** The five catch-up lines of both read benches: ours, the raw loop, ours over raw, and each as a fraction of the read limit. */
+export function printCatchUp(print: (name: string, value: number, unit: string, conditions: string) => void, r: CatchUpResult): void {
+  const ours = median(r.ours);
+  const raw = median(r.raw);
+  const { label, conditions, limitRecordsPerS } = r;
+  print(label, ours, 'records/s', `${r.describe}; ${conditions}`);
+  print(`${label}-raw-getrecords`, raw, 'records/s', `raw loop, one per shard, GetRecords back-to-back, 200 ms after a throttle; ${conditions}`);
+  print(`${label}-vs-raw-getrecords`, median(r.ours.map((v, i) => v / r.raw[i]!)), 'x', `raw GetRecords loop at the same concurrency (one per shard); ${conditions}`);
+  const refused = `the front refused ${r.calls.ours.throttled} of the ${r.who}'s ${r.calls.ours.calls} GetRecords over all runs (raw loop: ${r.calls.raw.throttled} of ${r.calls.raw.calls})`;
+  print(`${label}-vs-read-limit`, ours / limitRecordsPerS, 'x', `fraction of the read limit: ${limitRecordsPerS.toFixed(0)} records/s = ${r.limitText}; ${refused}`);
+  print(`${label}-raw-getrecords-vs-read-limit`, raw / limitRecordsPerS, 'x', `the raw loop as a fraction of the read limit (${limitRecordsPerS.toFixed(0)} records/s)`);
+}
+
+/** The six latency lines of both read benches: p50 and p99 of ours (`label`, e.g. `poller-latency`), of the raw loop, and their ratios. */
+export function printLatency(
+  print: (name: string, value: number, unit: string, conditions: string) => void,
+  label: string,
+  who: string,
+  ours: readonly number[],
+  raw: readonly number[],
+  conditions: string,
+): void {
+  for (const p of [50, 99]) {
+    const [a, b] = [percentile(ours, p), percentile(raw, p)];
+    print(`${label}-p${p}`, a, 'ms', `put start to handler, ${who} defaults${p === 50 ? ' (idle 1,000 ms between calls when caught up)' : ''}; ${conditions}`);
+    print(`${label}-p${p}-raw-getrecords`, b, 'ms', `raw loop calling GetRecords every 200 ms${p === 50 ? ' (the 5 calls/s limit)' : ''}; ${conditions}`);
+    print(`${label}-p${p}-vs-raw-getrecords`, a / b, 'x', `raw GetRecords every 200 ms; ours / raw (lower is faster); ${conditions}`);
+  }
 }
