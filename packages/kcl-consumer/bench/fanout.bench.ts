@@ -23,7 +23,7 @@
  */
 import { KinesisClient, PutRecordCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { createKinesisClient } from '@shardline/core';
-import { createStream, type EmulatorProcess, type FanOutFront, startEmulatorProcess, startFanOutFront, stopEmulatorProcess, uniqueName, waitFor } from '@shardline/testkit';
+import { createStream, type EmulatorProcess, type FanOutFront, startEmulatorProcess, median, percentile, startFanOutFront, stopEmulatorProcess, uniqueName, waitFor } from '@shardline/testkit';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Worker, type WorkerOptions } from '../src';
@@ -45,17 +45,6 @@ interface Rig {
   readonly kinesis: KinesisClient;
   readonly front: FanOutFront;
   readonly fanOutClient: KinesisClient;
-}
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 }
 
 function print(name: string, value: number, unit: string, conditions: string): void {

@@ -55,10 +55,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { createDynamoDbClient, createKinesisClient, type HashKeyRange, listShards, parseHashKeyRange } from '@shardline/core';
 import { Deaggregator, type KinesisRecord, ShardAggregator, ShardMap, type UserRecord } from '@shardline/kpl-aggregation';
-import { createStream, type EmulatorProcess, injectFaults, listAllShards, startEmulatorProcess, stopEmulatorProcess, uniqueName } from '@shardline/testkit';
+import { createStream, type EmulatorProcess, injectFaults, listAllShards, median, putAll, startEmulatorProcess, stopEmulatorProcess, uniqueName } from '@shardline/testkit';
 import { PollingRetrieval, Worker } from '../src';
 import { limitedRecords } from './workerUnderLimits';
 
@@ -89,13 +89,6 @@ function print(name: string, value: number, unit: string, conditions: string): v
 
 /** What the unlimited parts measure: kinesalite enforces no AWS limit, so these are the client's cost per record. */
 const UNLIMITED = 'UNLIMITED kinesalite (no AWS read limits: measures the cost per record in the client, not what AWS allows), kinesalite and dynalite in their own processes';
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return NaN;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function cpuMs(usage: NodeJS.CpuUsage): number {
   return (usage.user + usage.system) / 1000;
@@ -131,45 +124,6 @@ interface Endpoints {
 /** Clients as the worker builds its own: the reader retries per shard, so no SDK retries for Kinesis. */
 const kinesisClient = (e: Endpoints): KinesisClient => createKinesisClient({ endpoint: e.kinesis, env: {}, maxAttempts: 1 });
 const dynamoDbClient = (e: Endpoints) => createDynamoDbClient({ endpoint: e.dynamodb, env: {} });
-
-/**
- * Puts entries in calls of at most 500 records and 1 MiB (kinesalite concatenates a request body
- * chunk by chunk), 4 calls in flight, retrying a failed call; returns how many landed per shard.
- */
-async function put(kinesis: KinesisClient, streamName: string, entries: PutRecordsRequestEntry[]): Promise<Map<string, number>> {
-  const chunks: PutRecordsRequestEntry[][] = [];
-  let chunk: PutRecordsRequestEntry[] = [];
-  let bytes = 0;
-  for (const e of entries) {
-    const size = e.Data!.length + e.PartitionKey!.length;
-    if (chunk.length === 500 || (chunk.length > 0 && bytes + size > 1024 * 1024)) {
-      chunks.push(chunk);
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(e);
-    bytes += size;
-  }
-  if (chunk.length) chunks.push(chunk);
-  const perShard = new Map<string, number>();
-  const putter = async (): Promise<void> => {
-    for (let c = chunks.shift(); c; c = chunks.shift()) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const out = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: c }));
-          if (out.FailedRecordCount) throw new Error(`${out.FailedRecordCount} records failed`);
-          for (const r of out.Records!) perShard.set(r.ShardId!, (perShard.get(r.ShardId!) ?? 0) + 1);
-          break;
-        } catch (error) {
-          if (attempt >= 5) throw error;
-          await sleep(100 * attempt);
-        }
-      }
-    }
-  };
-  await Promise.all([putter(), putter(), putter(), putter()]);
-  return perShard;
-}
 
 /** `count` records of 100 random bytes with random 16-hex-digit partition keys (cut from one random buffer). */
 function randomRecords(count: number): (UserRecord & { readonly data: Buffer })[] {
@@ -333,7 +287,7 @@ async function plainRecords(endpoints: Endpoints, setup: KinesisClient): Promise
   const streamName = uniqueName('bench-plain');
   await createStream(setup, streamName, SHARDS);
   const putStarted = performance.now();
-  const perShard = await put(
+  const perShard = await putAll(
     setup,
     streamName,
     randomRecords(N).map((r) => ({ PartitionKey: r.partitionKey, Data: r.data })),
@@ -397,7 +351,7 @@ async function aggregatedRecords(endpoints: Endpoints, setup: KinesisClient): Pr
   }
   kinesisRecords.push(...aggregator.flushAll());
   const ranges = new Map((await listAllShards(setup, streamName)).map((shard) => [shard.ShardId!, parseHashKeyRange(shard.HashKeyRange)]));
-  const perShard = await put(
+  const perShard = await putAll(
     setup,
     streamName,
     kinesisRecords.map((k) => ({ PartitionKey: k.partitionKey, ExplicitHashKey: k.explicitHashKey, Data: k.data })),

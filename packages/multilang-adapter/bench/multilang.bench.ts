@@ -34,10 +34,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { createDynamoDbClient, createKinesisClient, type LogFields, type Logger } from '@shardline/core';
 import { Worker } from '@shardline/kcl-consumer';
-import { createStream, type EmulatorProcess, startEmulatorProcess, stopEmulatorProcess, uniqueName } from '@shardline/testkit';
+import { createStream, type EmulatorProcess, median, putAll, startEmulatorProcess, stopEmulatorProcess, uniqueName } from '@shardline/testkit';
 import { MultiLangDaemon } from '../src';
 import { countingProcessor } from './countingProcessor';
 
@@ -55,17 +55,6 @@ function print(name: string, value: number, unit: string, conditions: string): v
   console.log(`bench: ${name} ${value.toFixed(digits)} ${unit} -- ${conditions}`);
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return NaN;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 // ------------------------------------------------------------------ emulators in child processes
 
 // ------------------------------------------------------------------ setup (not measured)
@@ -79,30 +68,14 @@ interface Endpoints {
 const kinesisClient = (e: Endpoints): KinesisClient => createKinesisClient({ endpoint: e.kinesis, env: {}, maxAttempts: 1 });
 const dynamoDbClient = (e: Endpoints) => createDynamoDbClient({ endpoint: e.dynamodb, env: {} });
 
-/** Puts `count` records of 100 random bytes with random keys, 500 per call, 4 calls in flight. */
+/** Puts `count` records of 100 random bytes with random keys (testkit's putAll: 500 per call, 4 calls in flight). */
 async function fill(kinesis: KinesisClient, streamName: string, count: number): Promise<void> {
   const pool = randomBytes(count * 108);
   const entries: PutRecordsRequestEntry[] = Array.from({ length: count }, (_, i) => ({
     PartitionKey: pool.toString('hex', i * 108 + 100, i * 108 + 108),
     Data: pool.subarray(i * 108, i * 108 + 100),
   }));
-  const chunks: PutRecordsRequestEntry[][] = [];
-  for (let start = 0; start < count; start += 500) chunks.push(entries.slice(start, start + 500));
-  const putter = async (): Promise<void> => {
-    for (let c = chunks.shift(); c; c = chunks.shift()) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const out = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: c }));
-          if (out.FailedRecordCount) throw new Error(`${out.FailedRecordCount} records failed`);
-          break;
-        } catch (error) {
-          if (attempt >= 5) throw error;
-          await sleep(100 * attempt);
-        }
-      }
-    }
-  };
-  await Promise.all([putter(), putter(), putter(), putter()]);
+  await putAll(kinesis, streamName, entries);
 }
 
 // ------------------------------------------------------------------ contenders

@@ -19,11 +19,7 @@ export const CONCURRENCY = 24;
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
+export { median } from '@shardline/testkit';
 
 export function print(name: string, value: number, unit: string, conditions: string): void {
   const shown = unit === 'x' ? value.toFixed(2) : value >= 100 ? Math.round(value).toString() : value.toFixed(2);

@@ -21,8 +21,12 @@ export function percentile(values: readonly number[], p: number): number {
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 }
 
-/** Puts entries in calls of at most 500 records and 1 MiB, 4 in flight, retrying a failed call (setup, not measured). */
-export async function putAll(kinesis: KinesisClient, streamName: string, entries: PutRecordsRequestEntry[]): Promise<void> {
+/**
+ * Puts entries in calls of at most 500 records and 1 MiB (kinesalite concatenates a request body
+ * chunk by chunk), 4 in flight, retrying a failed call (setup, not measured); returns how many
+ * landed on each shard.
+ */
+export async function putAll(kinesis: KinesisClient, streamName: string, entries: PutRecordsRequestEntry[]): Promise<Map<string, number>> {
   const chunks: PutRecordsRequestEntry[][] = [];
   let chunk: PutRecordsRequestEntry[] = [];
   let bytes = 0;
@@ -37,12 +41,14 @@ export async function putAll(kinesis: KinesisClient, streamName: string, entries
     bytes += size;
   }
   if (chunk.length) chunks.push(chunk);
+  const perShard = new Map<string, number>();
   const putter = async (): Promise<void> => {
     for (let c = chunks.shift(); c; c = chunks.shift()) {
       for (let attempt = 1; ; attempt++) {
         try {
           const out = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: c }));
           if (out.FailedRecordCount) throw new Error(`${out.FailedRecordCount} records failed`);
+          for (const r of out.Records ?? []) perShard.set(r.ShardId!, (perShard.get(r.ShardId!) ?? 0) + 1);
           break;
         } catch (error) {
           if (attempt >= 5) throw error;
@@ -52,6 +58,7 @@ export async function putAll(kinesis: KinesisClient, streamName: string, entries
     }
   };
   await Promise.all([putter(), putter(), putter(), putter()]);
+  return perShard;
 }
 
 /** Per shard: records after the first answer over the time from the first answer to the last record. */
